@@ -1,11 +1,32 @@
 //! corekv: a lock-free, thread-per-core, in-memory key-value engine with Redis's data model.
 //!
-//! (crate docs are completed with the engine; see the Layout section.)
+//! It is two things: a server that speaks RESP (coming with the server issue), and this
+//! library, which a Rust program links as its fast-path store: the same keyspace, called
+//! in-process.
+//!
+//! ```
+//! use corekv::{Engine, prelude::*};
+//! use corekv::engine::ops::Expiry;
+//!
+//! let engine = Engine::builder().build();
+//! let sessions = engine.db(0);
+//! sessions.set_expiring(b"session:42", b"alice", Expiry::Seconds(1800), "setex").unwrap();
+//! assert_eq!(sessions.get(b"session:42").unwrap().as_deref(), Some(&b"alice"[..]));
+//! assert!(sessions.ttl(b"session:42").unwrap() > 1790);
+//! ```
 //!
 //! # Layout
 //!
-//! - [`engine`]: the keyspace (databases of shards, each a lock-free hash map), value types,
-//!   expiry and the typed operations API.
+//! - [`engine`]: the keyspace.
+//!   - `engine::db` / `engine::shard`: a [`Db`](engine::Db) is a power-of-two number of
+//!     shards, each a lock-free `papaya` hash map; the slot protocol that makes single-key
+//!     operations lock-free and linearizable (`engine::entry` documents it).
+//!   - `engine::txn`: multi-key atomicity with ordered key locks held in the slots.
+//!   - [`engine::access`]: the primitive key operations every command is written against.
+//!   - [`engine::ops`]: Redis's commands as traits over `Access` (strings, keys, ...).
+//!   - [`engine::types`]: lists, hashes, sets and sorted sets as plain data structures.
+//!   - `engine::expire`: active expiry, bounded per shard per cycle.
+//!   - [`engine::num`], [`engine::glob`]: Redis's number and pattern rules.
 //! - `sync`: the one switch between `std` and `loom` primitives (`--cfg corekv_loom`).
 
 #![deny(unsafe_op_in_unsafe_fn)]
@@ -15,3 +36,10 @@ pub(crate) mod sync;
 
 pub use engine::bytes::SmallBytes;
 pub use engine::error::{Error, Result};
+pub use engine::{Db, Engine, EngineBuilder, Txn};
+
+/// Brings every command trait into scope: `use corekv::prelude::*`.
+pub mod prelude {
+    pub use crate::engine::Access;
+    pub use crate::engine::ops::{KeyOps, StringOps};
+}

@@ -9,12 +9,12 @@
 #[cfg(not(corekv_loom))]
 pub(crate) use std::sync::Arc;
 #[cfg(not(corekv_loom))]
-pub(crate) use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU32, AtomicU64, Ordering};
+pub(crate) use std::sync::atomic::{AtomicI64, AtomicU32, AtomicU64, Ordering};
 
 #[cfg(corekv_loom)]
 pub(crate) use loom::sync::Arc;
 #[cfg(corekv_loom)]
-pub(crate) use loom::sync::atomic::{AtomicBool, AtomicI64, AtomicU32, AtomicU64, Ordering};
+pub(crate) use loom::sync::atomic::{AtomicI64, AtomicU32, AtomicU64, Ordering};
 
 /// A mutual-exclusion lock for one collection value (never wider than one key).
 ///
@@ -22,24 +22,21 @@ pub(crate) use loom::sync::atomic::{AtomicBool, AtomicI64, AtomicU32, AtomicU64,
 /// used under the model checker.
 #[cfg(not(corekv_loom))]
 pub(crate) type Mutex<T> = parking_lot::Mutex<T>;
-#[cfg(not(corekv_loom))]
-pub(crate) type MutexGuard<'a, T> = parking_lot::MutexGuard<'a, T>;
 
 #[cfg(corekv_loom)]
-pub(crate) use loom_mutex::{Mutex, MutexGuard};
+pub(crate) use loom_mutex::Mutex;
 
 #[cfg(corekv_loom)]
 mod loom_mutex {
     /// loom's mutex behind parking_lot's panic-free `lock()` signature.
     #[derive(Debug)]
     pub(crate) struct Mutex<T>(loom::sync::Mutex<T>);
-    pub(crate) type MutexGuard<'a, T> = loom::sync::MutexGuard<'a, T>;
 
     impl<T> Mutex<T> {
         pub(crate) fn new(value: T) -> Self {
             Self(loom::sync::Mutex::new(value))
         }
-        pub(crate) fn lock(&self) -> MutexGuard<'_, T> {
+        pub(crate) fn lock(&self) -> loom::sync::MutexGuard<'_, T> {
             // A poisoned lock means a model thread panicked; the model has failed already.
             self.0.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
         }

@@ -1,0 +1,410 @@
+//! [`Db`]: one logical database (Redis's `SELECT n`), a power-of-two number of shards, and the
+//! lock-free single-key drivers of the slot protocol (see `engine::entry` for the protocol).
+
+use std::hash::BuildHasher;
+use std::ptr;
+
+use crossbeam_utils::CachePadded;
+use papaya::{Compute, Operation};
+use seize::{Collector, LocalGuard};
+
+use crate::engine::access::{Access, KeyView, ValueRef, Write};
+use crate::engine::bytes::SmallBytes;
+use crate::engine::clock::{lru_clock, now_ms};
+use crate::engine::entry::{Cell, CellState, Collection, Entry, Kind, NO_DEADLINE, Stored};
+use crate::engine::error::{Error, Result};
+use crate::engine::shard::{HashState, Shard, entry_bytes};
+use crate::engine::txn::Txn;
+use crate::sync::{Arc, AtomicU64, spin_wait};
+
+/// Bit offset of the shard index within a key's hash. papaya uses the low bits (table index)
+/// and the top 7 bits (tag byte) of the same hash; bits from 40 up are free unless a shard's
+/// table passes 2^40 slots, so the shard choice does not skew either.
+const SHARD_HASH_SHIFT: u32 = 40;
+
+/// One logical database.
+pub struct Db {
+    pub(crate) shards: Box<[CachePadded<Shard>]>,
+    shard_mask: usize,
+    hasher: HashState,
+    pub(crate) collector: Arc<Collector>,
+    /// Engine-wide source of transaction ids (a key lock names its holder).
+    pub(crate) txn_ids: Arc<AtomicU64>,
+}
+
+impl std::fmt::Debug for Db {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Db").field("shards", &self.shards.len()).finish_non_exhaustive()
+    }
+}
+
+impl Db {
+    pub(crate) fn new(
+        shard_count: usize,
+        hasher: HashState,
+        collector: Arc<Collector>,
+        txn_ids: Arc<AtomicU64>,
+    ) -> Db {
+        assert!(shard_count.is_power_of_two(), "shard count must be a power of two");
+        let shards =
+            (0..shard_count).map(|_| CachePadded::new(Shard::new(hasher.clone(), &collector)));
+        Db { shards: shards.collect(), shard_mask: shard_count - 1, hasher, collector, txn_ids }
+    }
+
+    /// The index of the shard that owns `key`.
+    #[inline]
+    pub(crate) fn shard_index(&self, key: &[u8]) -> usize {
+        (self.hasher.hash_one(key) >> SHARD_HASH_SHIFT) as usize & self.shard_mask
+    }
+
+    #[inline]
+    pub(crate) fn shard_of(&self, key: &[u8]) -> &Shard {
+        &self.shards[self.shard_index(key)]
+    }
+
+    /// Pins the current thread for the duration of one operation.
+    #[inline]
+    pub(crate) fn guard(&self) -> LocalGuard<'_> {
+        self.collector.enter()
+    }
+
+    /// Loads a key's entry, waiting while a transaction holds it.
+    #[inline]
+    pub(crate) fn load<'g>(
+        &self,
+        shard: &'g Shard,
+        key: &[u8],
+        guard: &'g LocalGuard<'_>,
+    ) -> Option<&'g Entry> {
+        let mut attempt = 0;
+        loop {
+            match shard.map.get(key, guard) {
+                Some(entry) if matches!(entry.value, Stored::Locked(_)) => {
+                    spin_wait(attempt);
+                    attempt += 1;
+                }
+                found => return found,
+            }
+        }
+    }
+
+    /// Replaces the slot's `expected` occupant (`None`: the key is absent) by `new` (`None`:
+    /// remove), if the slot still holds exactly `expected`. Detaches a collection cell under
+    /// its mutex as the slot protocol requires, and keeps `used_memory` and the expiry index
+    /// in step. Returns false when the slot changed meanwhile (the caller starts again).
+    pub(crate) fn replace_slot(
+        &self,
+        shard: &Shard,
+        key: &[u8],
+        expected: Option<&Entry>,
+        new: Option<Entry>,
+        guard: &LocalGuard<'_>,
+    ) -> bool {
+        let old_bytes = expected.map_or(0, |entry| entry_bytes(key, entry));
+        let new_bytes = new.as_ref().map_or(0, |entry| entry_bytes(key, entry));
+        let old_deadline = expected.map_or(NO_DEADLINE, |entry| entry.deadline_ms);
+        let new_deadline = new.as_ref().map_or(NO_DEADLINE, |entry| entry.deadline_ms);
+        let detached_cell = match (expected.map(|entry| &entry.value), new.as_ref()) {
+            (
+                Some(Stored::Collection(old)),
+                Some(Entry { value: Stored::Collection(kept), .. }),
+            ) if Arc::ptr_eq(old, kept) => None,
+            (Some(Stored::Collection(old)), _) => Some(old),
+            _ => None,
+        };
+        match detached_cell {
+            Some(cell) => {
+                let mut state = cell.state.lock();
+                if state.dead || !compare_and_swap(shard, key, expected, new, guard) {
+                    return false;
+                }
+                state.dead = true;
+                shard.account(-(state.accounted_bytes as i64));
+            }
+            None => {
+                if !compare_and_swap(shard, key, expected, new, guard) {
+                    return false;
+                }
+            }
+        }
+        shard.account(new_bytes - old_bytes);
+        shard.track_deadline_change(key, old_deadline, new_deadline);
+        true
+    }
+
+    /// Removes an expired entry (best effort: losing a race means someone else changed it).
+    pub(crate) fn expire_entry(
+        &self,
+        shard: &Shard,
+        key: &[u8],
+        entry: &Entry,
+        guard: &LocalGuard<'_>,
+    ) -> bool {
+        self.replace_slot(shard, key, Some(entry), None, guard)
+    }
+
+    fn view_of<'g>(entry: &'g Entry) -> KeyView<'g> {
+        let value = match &entry.value {
+            Stored::Str(value) => ValueRef::Str(value),
+            Stored::Collection(cell) => ValueRef::Collection(cell.kind),
+            Stored::Locked(_) => unreachable!("`load` never returns a locked entry"),
+        };
+        KeyView { value, deadline_ms: entry.deadline_ms, access_clock: entry.access_clock() }
+    }
+
+    /// Builds the entry an `update` publishes, or `None` for a delete.
+    fn entry_for_write(
+        shard: &Shard,
+        current: Option<&Entry>,
+        write: Write,
+        now_ms: u64,
+    ) -> Option<Entry> {
+        let clock = lru_clock(now_ms);
+        match write {
+            Write::Keep => unreachable!("handled by the caller"),
+            Write::Put { value, deadline_ms } => {
+                Some(Entry::new(Stored::Str(value), deadline_ms, shard.next_version(), clock))
+            }
+            Write::SetDeadline(deadline_ms) => {
+                let current = current.expect("SetDeadline needs a live key");
+                let value = match &current.value {
+                    Stored::Str(value) => Stored::Str(value.clone()),
+                    Stored::Collection(cell) => Stored::Collection(cell.clone()),
+                    Stored::Locked(_) => unreachable!("`load` never returns a locked entry"),
+                };
+                Some(Entry::new(value, deadline_ms, shard.next_version(), clock))
+            }
+            Write::Delete => None,
+        }
+    }
+
+    /// The version WATCH records and EXEC compares: the entry's version and, for a collection,
+    /// its cell's (bumped by every in-place change). `None` for a missing or expired key. Any
+    /// write to the key changes it.
+    pub fn watch_version(&self, key: &[u8]) -> Option<(u64, u64)> {
+        let shard = self.shard_of(key);
+        let guard = self.guard();
+        let entry = self.load(shard, key, &guard)?;
+        if entry.is_expired(now_ms()) {
+            return None;
+        }
+        let cell_version = match &entry.value {
+            Stored::Collection(cell) => cell.state.lock().version,
+            _ => 0,
+        };
+        Some((entry.version, cell_version))
+    }
+}
+
+/// Publishes `new` in `key`'s slot if the slot holds exactly `expected` (pointer identity of
+/// the entry, which the epoch guard keeps from being reused while we look at it).
+pub(crate) fn compare_and_swap(
+    shard: &Shard,
+    key: &[u8],
+    expected: Option<&Entry>,
+    new: Option<Entry>,
+    guard: &LocalGuard<'_>,
+) -> bool {
+    if expected.is_none() && new.is_none() {
+        return true;
+    }
+    let mut new = Some(new);
+    let outcome = shard.map.compute(
+        SmallBytes::new(key),
+        |current| {
+            let same = match (current, expected) {
+                (Some((_, found)), Some(expected)) => ptr::eq(found, expected),
+                (None, None) => true,
+                _ => false,
+            };
+            // papaya re-runs this closure only when the slot's entry changed (it caches our
+            // answer for the same entry), and then `same` is false, so taking `new` once is
+            // enough.
+            match (same, new.take()) {
+                (true, Some(Some(entry))) => Operation::Insert(entry),
+                (true, Some(None)) => Operation::Remove,
+                _ => Operation::Abort(()),
+            }
+        },
+        guard,
+    );
+    !matches!(outcome, Compute::Aborted(()))
+}
+
+impl Access for Db {
+    fn now_ms(&self) -> u64 {
+        now_ms()
+    }
+
+    fn view<R>(&self, key: &[u8], f: impl FnOnce(Option<KeyView<'_>>) -> R) -> Result<R> {
+        let shard = self.shard_of(key);
+        let guard = self.guard();
+        let Some(entry) = self.load(shard, key, &guard) else { return Ok(f(None)) };
+        if entry.deadline_ms != NO_DEADLINE {
+            let now = now_ms();
+            if entry.is_expired(now) {
+                self.expire_entry(shard, key, entry, &guard);
+                return Ok(f(None));
+            }
+            entry.touch(lru_clock(now));
+        } else {
+            entry.touch(lru_clock(now_ms()));
+        }
+        Ok(f(Some(Self::view_of(entry))))
+    }
+
+    fn update<R>(
+        &self,
+        key: &[u8],
+        mut f: impl FnMut(Option<KeyView<'_>>) -> Result<(Write, R)>,
+    ) -> Result<R> {
+        let shard = self.shard_of(key);
+        let guard = self.guard();
+        let now = now_ms();
+        loop {
+            let current = self.load(shard, key, &guard);
+            let live = current.filter(|entry| !entry.is_expired(now));
+            let (write, result) = f(live.map(Self::view_of))?;
+            if write == Write::Keep {
+                if let Some(expired) = current.filter(|entry| entry.is_expired(now)) {
+                    self.expire_entry(shard, key, expired, &guard);
+                }
+                return Ok(result);
+            }
+            if write == Write::Delete && current.is_none() {
+                return Ok(result);
+            }
+            let new = Self::entry_for_write(shard, live, write, now);
+            if self.replace_slot(shard, key, current, new, &guard) {
+                return Ok(result);
+            }
+        }
+    }
+
+    fn read_collection<R>(
+        &self,
+        key: &[u8],
+        kind: Kind,
+        f: impl FnOnce(&Collection) -> R,
+    ) -> Result<Option<R>> {
+        let shard = self.shard_of(key);
+        let guard = self.guard();
+        let now = now_ms();
+        let mut attempt = 0;
+        loop {
+            let Some(entry) = self.load(shard, key, &guard) else { return Ok(None) };
+            if entry.is_expired(now) {
+                self.expire_entry(shard, key, entry, &guard);
+                return Ok(None);
+            }
+            let cell = match &entry.value {
+                Stored::Collection(cell) if cell.kind == kind => cell,
+                _ => return Err(Error::WrongType),
+            };
+            let state = cell.state.lock();
+            if state.dead {
+                drop(state);
+                spin_wait(attempt);
+                attempt += 1;
+                continue;
+            }
+            entry.touch(lru_clock(now));
+            return Ok(Some(f(&state.data)));
+        }
+    }
+
+    fn write_collection<R>(
+        &self,
+        key: &[u8],
+        kind: Kind,
+        create: bool,
+        mut f: impl FnMut(&mut Collection) -> Result<R>,
+    ) -> Result<Option<R>> {
+        let shard = self.shard_of(key);
+        let guard = self.guard();
+        let now = now_ms();
+        let mut attempt = 0;
+        loop {
+            let current = self.load(shard, key, &guard);
+            let live = current.filter(|entry| !entry.is_expired(now));
+            let Some(entry) = live else {
+                if !create {
+                    if let Some(expired) = current {
+                        self.expire_entry(shard, key, expired, &guard);
+                    }
+                    return Ok(None);
+                }
+                let mut data = Collection::empty(kind);
+                let result = f(&mut data)?;
+                if data.is_empty() {
+                    return Ok(Some(result));
+                }
+                let cell = Arc::new(Cell::new(data, 0));
+                let cell_bytes = cell.state.lock().accounted_bytes as i64;
+                let version = shard.next_version();
+                let entry =
+                    Entry::new(Stored::Collection(cell), NO_DEADLINE, version, lru_clock(now));
+                if self.replace_slot(shard, key, current, Some(entry), &guard) {
+                    shard.account(cell_bytes);
+                    return Ok(Some(result));
+                }
+                continue;
+            };
+            let cell = match &entry.value {
+                Stored::Collection(cell) if cell.kind == kind => cell,
+                _ => return Err(Error::WrongType),
+            };
+            let mut state = cell.state.lock();
+            if state.dead {
+                drop(state);
+                spin_wait(attempt);
+                attempt += 1;
+                continue;
+            }
+            let result = f(&mut state.data)?;
+            state.version += 1;
+            shard.account(state.remeasure());
+            if state.data.is_empty() {
+                self.remove_emptied(shard, key, cell, &mut state, &guard);
+            }
+            entry.touch(lru_clock(now));
+            return Ok(Some(result));
+        }
+    }
+
+    fn atomically<R>(&self, keys: &[&[u8]], f: impl FnOnce(&Txn<'_>) -> Result<R>) -> Result<R> {
+        Txn::run(self, keys, f)
+    }
+}
+
+impl Db {
+    /// Deletes the key of a collection that an operation just emptied. Runs with the cell's
+    /// mutex held (`dead` is its flag), so no one else can detach or fill the cell meanwhile.
+    fn remove_emptied(
+        &self,
+        shard: &Shard,
+        key: &[u8],
+        cell: &Arc<Cell>,
+        state: &mut CellState,
+        guard: &LocalGuard<'_>,
+    ) {
+        loop {
+            let Some(current) = shard.map.get(key, guard) else { return };
+            match &current.value {
+                // A TTL change may have republished the same cell in a new entry.
+                Stored::Collection(found) if Arc::ptr_eq(found, cell) => {
+                    if compare_and_swap(shard, key, Some(current), None, guard) {
+                        state.dead = true;
+                        let cell_bytes = state.accounted_bytes as i64;
+                        shard.account(-cell_bytes - entry_bytes(key, current));
+                        shard.track_deadline_change(key, current.deadline_ms, NO_DEADLINE);
+                        return;
+                    }
+                }
+                // A transaction took the key: it sees the empty collection and deletes the
+                // key itself.
+                _ => return,
+            }
+        }
+    }
+}

@@ -1,0 +1,13 @@
+//! Redis's commands as methods of extension traits over [`Access`](crate::engine::Access).
+//!
+//! Each trait is implemented for every `Access` (a [`Db`](crate::engine::Db) or a
+//! [`Txn`](crate::engine::Txn)), so a command is written once and runs the same on its own or
+//! inside a transaction. `use corekv::prelude::*` brings them all into scope.
+
+pub mod expiry;
+pub mod keys;
+pub mod strings;
+
+pub use expiry::{ExpireCondition, Expiry, TimeUnit};
+pub use keys::KeyOps;
+pub use strings::{GetExOption, SetCondition, SetOptions, SetOutcome, StringOps};

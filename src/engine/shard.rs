@@ -1,0 +1,195 @@
+//! One shard of a database: a lock-free hash map of entries plus the shard's counters and its
+//! expiry index.
+//!
+//! # Why papaya
+//!
+//! Each shard's map is a `papaya::HashMap`: lock-free reads and writes, a compare-and-swap per
+//! update (which is exactly the slot protocol `engine::entry` needs: a `compute` whose closure
+//! sees the current entry and publishes a new one or aborts), memory reclaimed by epochs
+//! (`seize`), and incremental resizing so a growing shard never stalls a writer for a whole
+//! table copy. flurry, the map the owner first named, now points its users to papaya, and is
+//! slower in papaya's published benchmarks. dashmap and scc were measured against papaya in
+//! `benches/engine.rs` (results in `results/`): see `docs/ARCHITECTURE.md` for the decision and
+//! the figures.
+//!
+//! All shards of all databases share one `seize::Collector`, so one guard pinned per command
+//! protects entries in every shard that command touches.
+
+use std::cmp::Reverse;
+use std::collections::BinaryHeap;
+
+use crossbeam_queue::SegQueue;
+
+use crate::engine::bytes::SmallBytes;
+use crate::engine::entry::{Entry, NO_DEADLINE, Stored};
+use crate::sync::{AtomicI64, AtomicU64, Mutex, Ordering};
+
+/// The hasher of every shard map: foldhash, seeded per engine so an attacker cannot predict
+/// collisions across processes.
+pub(crate) type HashState = foldhash::fast::FixedState;
+
+/// Bytes a key costs beyond its key and value heap bytes: the map's entry allocation (key and
+/// `Entry` side by side), and the table slot (an 8-byte pointer and a 1-byte tag, at papaya's
+/// load factor of at most one half: 18 bytes).
+pub(crate) const ENTRY_OVERHEAD_BYTES: usize =
+    std::mem::size_of::<SmallBytes>() + std::mem::size_of::<Entry>() + 18;
+
+/// Bytes an entry of the expiry index costs beyond the key's heap bytes.
+const EXPIRY_ITEM_BYTES: usize = std::mem::size_of::<(u64, SmallBytes)>();
+
+/// Most expiry records moved from the lock-free queue into the heap in one tick.
+pub(crate) const EXPIRY_DRAIN_PER_TICK: usize = 4096;
+
+#[derive(Debug)]
+pub(crate) struct Shard {
+    pub(crate) map: papaya::HashMap<SmallBytes, Entry, HashState>,
+    /// Bytes this shard's keys hold; a per-shard counter so no write touches a global atomic.
+    used_memory_bytes: AtomicI64,
+    /// Source of entry versions (see `Entry::version`).
+    write_seq: AtomicU64,
+    /// Keys given a deadline, handed from any writer to the shard's owning core without a
+    /// lock (the queue) and kept in deadline order by the owner (the heap).
+    expiry_queue: SegQueue<(u64, SmallBytes)>,
+    expiry_heap: Mutex<BinaryHeap<Reverse<(u64, SmallBytes)>>>,
+    /// Records in the queue and heap, for the compaction bound in `compact_expiry`.
+    expiry_records: AtomicI64,
+    /// Keys in this shard with a deadline (maintained approximately; INFO keyspace `expires`).
+    pub(crate) volatile_keys: AtomicI64,
+}
+
+impl Shard {
+    pub(crate) fn new(hasher: HashState, collector: &std::sync::Arc<seize::Collector>) -> Shard {
+        Shard {
+            map: papaya::HashMap::builder()
+                .hasher(hasher)
+                .shared_collector(collector.clone())
+                .build(),
+            used_memory_bytes: AtomicI64::new(0),
+            write_seq: AtomicU64::new(1),
+            expiry_queue: SegQueue::new(),
+            expiry_heap: Mutex::new(BinaryHeap::new()),
+            expiry_records: AtomicI64::new(0),
+            volatile_keys: AtomicI64::new(0),
+        }
+    }
+
+    /// A fresh entry version, unique within this shard.
+    #[inline]
+    pub(crate) fn next_version(&self) -> u64 {
+        // Relaxed: versions need uniqueness, not ordering; publication of the entry that
+        // carries one is ordered by the map's own compare-and-swap.
+        self.write_seq.fetch_add(1, Ordering::Relaxed)
+    }
+
+    /// Adds `delta` bytes to this shard's `used_memory`.
+    #[inline]
+    pub(crate) fn account(&self, delta: i64) {
+        if delta != 0 {
+            // Relaxed: a statistic read by INFO and by the maxmemory check, which tolerate a
+            // momentarily stale sum.
+            self.used_memory_bytes.fetch_add(delta, Ordering::Relaxed);
+        }
+    }
+
+    pub(crate) fn used_memory_bytes(&self) -> i64 {
+        // Relaxed: see `account`.
+        self.used_memory_bytes.load(Ordering::Relaxed)
+    }
+
+    /// Tracks the change in volatile keys when `old` is replaced by `new`.
+    pub(crate) fn track_deadline_change(&self, key: &[u8], old: u64, new: u64) {
+        let delta = i64::from(new != NO_DEADLINE) - i64::from(old != NO_DEADLINE);
+        if delta != 0 {
+            // Relaxed: a statistic.
+            self.volatile_keys.fetch_add(delta, Ordering::Relaxed);
+        }
+        if new != NO_DEADLINE && new != old {
+            let key = SmallBytes::new(key);
+            self.account((EXPIRY_ITEM_BYTES + key.heap_bytes()) as i64);
+            self.expiry_queue.push((new, key));
+            // Relaxed: a statistic and a compaction trigger.
+            self.expiry_records.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+
+    /// Pops up to `budget` expiry records whose deadline is at or before `now_ms`, for the
+    /// owner to check against the map. Only the shard's owning core calls this.
+    pub(crate) fn due_expiries(&self, now_ms: u64, budget: usize) -> Vec<(u64, SmallBytes)> {
+        let mut heap = self.expiry_heap.lock();
+        for _ in 0..EXPIRY_DRAIN_PER_TICK {
+            match self.expiry_queue.pop() {
+                Some((deadline, key)) => heap.push(Reverse((deadline, key))),
+                None => break,
+            }
+        }
+        let mut due = Vec::new();
+        while due.len() < budget {
+            match heap.peek() {
+                Some(Reverse((deadline, _))) if *deadline <= now_ms => {
+                    let Some(Reverse(record)) = heap.pop() else { break };
+                    self.forget_expiry_record(&record.1);
+                    due.push(record);
+                }
+                _ => break,
+            }
+        }
+        due
+    }
+
+    fn forget_expiry_record(&self, key: &SmallBytes) {
+        // Relaxed: statistics.
+        self.expiry_records.fetch_sub(1, Ordering::Relaxed);
+        self.account(-((EXPIRY_ITEM_BYTES + key.heap_bytes()) as i64));
+    }
+
+    /// Drops expiry records that no longer match their key's deadline once they outnumber
+    /// volatile keys by more than 2x (a key whose TTL is reset often leaves one stale record
+    /// per reset). Amortised O(1) per record; owner only.
+    pub(crate) fn compact_expiry(&self, guard: &impl seize::Guard) {
+        // Relaxed: statistics; a stale read only delays compaction by a tick.
+        let records = self.expiry_records.load(Ordering::Relaxed);
+        let volatile = self.volatile_keys.load(Ordering::Relaxed).max(0);
+        if records <= 2 * volatile + 1024 {
+            return;
+        }
+        let mut heap = self.expiry_heap.lock();
+        while let Some(record) = self.expiry_queue.pop() {
+            heap.push(Reverse(record));
+        }
+        let records = std::mem::take(&mut *heap).into_vec();
+        let mut kept = Vec::with_capacity(records.len() / 2);
+        for Reverse((deadline, key)) in records {
+            let live =
+                matches!(self.map.get(&key, guard), Some(entry) if entry.deadline_ms == deadline);
+            if live {
+                kept.push(Reverse((deadline, key)));
+            } else {
+                self.forget_expiry_record(&key);
+            }
+        }
+        *heap = BinaryHeap::from(kept);
+    }
+
+    /// Forgets every expiry record (FLUSHDB).
+    pub(crate) fn clear_expiry(&self) {
+        let mut heap = self.expiry_heap.lock();
+        while let Some(record) = self.expiry_queue.pop() {
+            heap.push(Reverse(record));
+        }
+        for Reverse((_, key)) in std::mem::take(&mut *heap) {
+            self.forget_expiry_record(&key);
+        }
+    }
+}
+
+/// Bytes a key with this entry accounts for, except a collection's own cell (accounted by the
+/// cell, see `CellState::accounted_bytes`).
+#[inline]
+pub(crate) fn entry_bytes(key: &[u8], entry: &Entry) -> i64 {
+    let key_heap = if key.len() > crate::engine::bytes::INLINE_CAPACITY { key.len() } else { 0 };
+    let value_heap = match &entry.value {
+        Stored::Str(value) => value.heap_bytes(),
+        Stored::Collection(_) | Stored::Locked(_) => 0,
+    };
+    (ENTRY_OVERHEAD_BYTES + key_heap + value_heap) as i64
+}

@@ -1,0 +1,391 @@
+//! Multi-key transactions: ordered key locks held in the slots themselves.
+//!
+//! # Scheme
+//!
+//! A transaction declares its keys up front (MSET's keys, RENAME's two, EXEC's queued
+//! commands' keys). It sorts them by (shard index, key bytes) and, in that order, swaps each
+//! key's slot for a [`Stored::Locked`] marker with one compare-and-swap, taking the previous
+//! entry's value into a private staging area (a collection is moved out of its cell, which is
+//! then marked dead as the slot protocol requires). With every key locked it runs its
+//! operations on the staged values, then publishes each key's final entry (or removes it).
+//!
+//! - **Atomic and isolated.** Any other operation that meets a locked slot waits until that
+//!   key is published, so nothing can observe a transaction's keys between its first lock and
+//!   its last publication except through the transaction itself: it linearizes at any instant
+//!   in which it holds all its keys.
+//! - **Deadlock-free.** Every transaction locks in the same global order, and a single-key
+//!   operation never waits for a key while holding anything (it holds at most one cell mutex,
+//!   and only across non-blocking work).
+//! - **Single-key operations stay lock-free.** They pay one branch on the slot's variant; the
+//!   cost of isolation falls on the transactions, and only on their own keys.
+//!
+//! If the transaction's closure panics, `Drop` still publishes the staged values, so no key
+//! stays locked.
+
+use std::cell::RefCell;
+
+use papaya::{Compute, Operation};
+use seize::LocalGuard;
+
+use crate::engine::access::{Access, KeyView, OwnedData, OwnedValue, ValueRef, Write};
+use crate::engine::bytes::SmallBytes;
+use crate::engine::clock::{lru_clock, now_ms};
+use crate::engine::db::Db;
+use crate::engine::entry::{Cell, Collection, Entry, Kind, NO_DEADLINE, Stored};
+use crate::engine::error::{Error, Result};
+use crate::engine::shard::{Shard, entry_bytes};
+use crate::sync::{Arc, Ordering, spin_wait};
+
+/// A running multi-key transaction; see the module docs. Created by [`Db::transaction`].
+pub struct Txn<'db> {
+    db: &'db Db,
+    guard: LocalGuard<'db>,
+    id: u64,
+    now_ms: u64,
+    slots: RefCell<Vec<TxnSlot>>,
+}
+
+impl std::fmt::Debug for Txn<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Txn").field("id", &self.id).finish_non_exhaustive()
+    }
+}
+
+#[derive(Debug)]
+struct TxnSlot {
+    shard: usize,
+    key: SmallBytes,
+    staged: Option<Staged>,
+    /// The version republished when the transaction did not change the key.
+    prev_version: u64,
+    changed: bool,
+}
+
+#[derive(Debug)]
+struct Staged {
+    data: OwnedData,
+    deadline_ms: u64,
+    access_clock: u32,
+}
+
+const UNDECLARED: Error = Error::Other("ERR key was not declared by the transaction");
+
+impl Db {
+    /// Runs `f` with `keys` locked: everything `f` does to them through the [`Txn`] is atomic
+    /// and isolated from every other operation. Keep `f` short; other operations on these keys
+    /// wait for it.
+    ///
+    /// ```
+    /// use corekv::{Engine, prelude::*};
+    /// let engine = Engine::builder().shards(4).build();
+    /// let db = engine.db(0);
+    /// db.set(b"a", b"1").unwrap();
+    /// let moved = db.transaction(&[b"a", b"b"], |txn| {
+    ///     let value = txn.get(b"a")?.unwrap_or_default();
+    ///     txn.del(&[b"a"])?;
+    ///     txn.set(b"b", &value)?;
+    ///     Ok(value)
+    /// });
+    /// assert_eq!(moved.unwrap(), b"1");
+    /// assert_eq!(db.get(b"b").unwrap().unwrap(), b"1");
+    /// ```
+    pub fn transaction<K: AsRef<[u8]>, R>(
+        &self,
+        keys: &[K],
+        f: impl FnOnce(&Txn<'_>) -> Result<R>,
+    ) -> Result<R> {
+        let keys: Vec<&[u8]> = keys.iter().map(AsRef::as_ref).collect();
+        Txn::run(self, &keys, f)
+    }
+}
+
+impl<'db> Txn<'db> {
+    pub(crate) fn run<R>(
+        db: &'db Db,
+        keys: &[&[u8]],
+        f: impl FnOnce(&Txn<'_>) -> Result<R>,
+    ) -> Result<R> {
+        let txn = Txn::lock(db, keys);
+        f(&txn)
+        // `txn` is dropped here and publishes every key.
+    }
+
+    fn lock(db: &'db Db, keys: &[&[u8]]) -> Txn<'db> {
+        // Relaxed: ids need uniqueness only.
+        let id = db.txn_ids.fetch_add(1, Ordering::Relaxed);
+        let now = now_ms();
+        let guard = db.guard();
+        let mut order: Vec<(usize, SmallBytes)> =
+            keys.iter().map(|key| (db.shard_index(key), SmallBytes::new(key))).collect();
+        order.sort_unstable();
+        order.dedup();
+        let mut slots = Vec::with_capacity(order.len());
+        for (shard_index, key) in order {
+            let shard = &db.shards[shard_index];
+            let previous = lock_slot(shard, &key, id, &guard);
+            let (staged, prev_version) = match previous {
+                None => (None, 0),
+                Some(entry) => (detach(shard, &key, entry, now), entry.version),
+            };
+            slots.push(TxnSlot { shard: shard_index, key, staged, prev_version, changed: false });
+        }
+        Txn { db, guard, id, now_ms: now, slots: RefCell::new(slots) }
+    }
+
+    fn slot_index(&self, key: &[u8]) -> Result<usize> {
+        let shard = self.db.shard_index(key);
+        self.slots
+            .borrow()
+            .binary_search_by(|slot| (slot.shard, slot.key.as_slice()).cmp(&(shard, key)))
+            .map_err(|_| UNDECLARED)
+    }
+
+    /// Moves the key's value out of the keyspace (the key is deleted when the transaction
+    /// publishes). `Ok(None)` when the key is missing.
+    pub fn take(&self, key: &[u8]) -> Result<Option<OwnedValue>> {
+        let index = self.slot_index(key)?;
+        let mut slots = self.slots.borrow_mut();
+        let slot = &mut slots[index];
+        let Some(staged) = slot.staged.take() else { return Ok(None) };
+        slot.changed = true;
+        Ok(Some(OwnedValue { data: staged.data, deadline_ms: staged.deadline_ms }))
+    }
+
+    /// A copy of the key's value. `Ok(None)` when the key is missing.
+    pub fn copy_value(&self, key: &[u8]) -> Result<Option<OwnedValue>> {
+        let index = self.slot_index(key)?;
+        let slots = self.slots.borrow();
+        Ok(slots[index].staged.as_ref().map(|staged| OwnedValue {
+            data: staged.data.clone(),
+            deadline_ms: staged.deadline_ms,
+        }))
+    }
+
+    /// Stores `value` at `key`, replacing whatever it held. An empty collection deletes it.
+    pub fn put(&self, key: &[u8], value: OwnedValue) -> Result<()> {
+        let index = self.slot_index(key)?;
+        let mut slots = self.slots.borrow_mut();
+        let slot = &mut slots[index];
+        let empty = matches!(&value.data, OwnedData::Collection(data) if data.is_empty());
+        slot.staged = (!empty).then(|| Staged {
+            data: value.data,
+            deadline_ms: value.deadline_ms,
+            access_clock: lru_clock(self.now_ms),
+        });
+        slot.changed = true;
+        Ok(())
+    }
+
+    fn publish(&mut self) {
+        let slots = std::mem::take(self.slots.get_mut());
+        for slot in slots {
+            let shard = &self.db.shards[slot.shard];
+            let new = slot.staged.map(|staged| {
+                let version = if slot.changed { shard.next_version() } else { slot.prev_version };
+                let value = match staged.data {
+                    OwnedData::Str(value) => Stored::Str(value),
+                    OwnedData::Collection(data) => {
+                        let cell = Cell::new(data, 0);
+                        shard.account(cell.state.lock().accounted_bytes as i64);
+                        Stored::Collection(Arc::new(cell))
+                    }
+                };
+                Entry::new(value, staged.deadline_ms, version, staged.access_clock)
+            });
+            if let Some(entry) = &new {
+                shard.account(entry_bytes(&slot.key, entry));
+                shard.track_deadline_change(&slot.key, NO_DEADLINE, entry.deadline_ms);
+            }
+            let mut new = Some(new);
+            let outcome = shard.map.compute(
+                slot.key,
+                |current| match current {
+                    Some((_, entry)) if matches!(entry.value, Stored::Locked(id) if id == self.id) => {
+                        match new.take() {
+                            Some(Some(entry)) => Operation::Insert(entry),
+                            Some(None) => Operation::Remove,
+                            None => Operation::Abort(()),
+                        }
+                    }
+                    _ => Operation::Abort(()),
+                },
+                &self.guard,
+            );
+            debug_assert!(!matches!(outcome, Compute::Aborted(())), "a locked slot changed");
+        }
+    }
+}
+
+impl Drop for Txn<'_> {
+    fn drop(&mut self) {
+        self.publish();
+    }
+}
+
+/// Swaps the slot for a lock marker, waiting while another transaction holds it. Returns the
+/// entry that was there.
+fn lock_slot<'g>(
+    shard: &'g Shard,
+    key: &SmallBytes,
+    id: u64,
+    guard: &'g LocalGuard<'_>,
+) -> Option<&'g Entry> {
+    let mut attempt = 0;
+    loop {
+        let outcome = shard.map.compute(
+            key.clone(),
+            |current| match current {
+                Some((_, entry)) if matches!(entry.value, Stored::Locked(_)) => {
+                    Operation::Abort(())
+                }
+                _ => Operation::Insert(Entry::new(Stored::Locked(id), NO_DEADLINE, 0, 0)),
+            },
+            guard,
+        );
+        match outcome {
+            Compute::Inserted(..) => return None,
+            Compute::Updated { old: (_, entry), .. } => return Some(entry),
+            Compute::Aborted(()) => {
+                spin_wait(attempt);
+                attempt += 1;
+            }
+            Compute::Removed(..) => unreachable!("lock_slot never removes"),
+        }
+    }
+}
+
+/// Takes a just-locked slot's previous entry into staging, accounting it out of the shard.
+fn detach(shard: &Shard, key: &[u8], entry: &Entry, now_ms: u64) -> Option<Staged> {
+    shard.account(-entry_bytes(key, entry));
+    shard.track_deadline_change(key, entry.deadline_ms, NO_DEADLINE);
+    let expired = entry.is_expired(now_ms);
+    let data = match &entry.value {
+        Stored::Str(value) => OwnedData::Str(value.clone()),
+        Stored::Collection(cell) => {
+            let mut state = cell.state.lock();
+            // A slot never holds a dead cell: cells are marked dead only after their slot
+            // stopped pointing at them.
+            debug_assert!(!state.dead);
+            state.dead = true;
+            shard.account(-(state.accounted_bytes as i64));
+            let data = std::mem::replace(&mut state.data, Collection::empty(cell.kind));
+            if data.is_empty() {
+                // An operation emptied it and lost the race to delete the key to us.
+                return None;
+            }
+            OwnedData::Collection(data)
+        }
+        Stored::Locked(_) => unreachable!("lock_slot never returns a locked entry"),
+    };
+    (!expired).then(|| Staged {
+        data,
+        deadline_ms: entry.deadline_ms,
+        access_clock: entry.access_clock(),
+    })
+}
+
+fn view_of(staged: &Staged) -> KeyView<'_> {
+    let value = match &staged.data {
+        OwnedData::Str(value) => ValueRef::Str(value),
+        OwnedData::Collection(data) => ValueRef::Collection(data.kind()),
+    };
+    KeyView { value, deadline_ms: staged.deadline_ms, access_clock: staged.access_clock }
+}
+
+impl Access for Txn<'_> {
+    fn now_ms(&self) -> u64 {
+        self.now_ms
+    }
+
+    fn view<R>(&self, key: &[u8], f: impl FnOnce(Option<KeyView<'_>>) -> R) -> Result<R> {
+        let index = self.slot_index(key)?;
+        let slots = self.slots.borrow();
+        Ok(f(slots[index].staged.as_ref().map(view_of)))
+    }
+
+    fn update<R>(
+        &self,
+        key: &[u8],
+        mut f: impl FnMut(Option<KeyView<'_>>) -> Result<(Write, R)>,
+    ) -> Result<R> {
+        let index = self.slot_index(key)?;
+        let mut slots = self.slots.borrow_mut();
+        let slot = &mut slots[index];
+        let (write, result) = f(slot.staged.as_ref().map(view_of))?;
+        let clock = lru_clock(self.now_ms);
+        match write {
+            Write::Keep => {}
+            Write::Put { value, deadline_ms } => {
+                let data = OwnedData::Str(value);
+                slot.staged = Some(Staged { data, deadline_ms, access_clock: clock });
+                slot.changed = true;
+            }
+            Write::SetDeadline(deadline_ms) => {
+                let staged = slot.staged.as_mut().expect("SetDeadline needs a live key");
+                staged.deadline_ms = deadline_ms;
+                slot.changed = true;
+            }
+            Write::Delete => {
+                slot.changed |= slot.staged.take().is_some();
+            }
+        }
+        Ok(result)
+    }
+
+    fn read_collection<R>(
+        &self,
+        key: &[u8],
+        kind: Kind,
+        f: impl FnOnce(&Collection) -> R,
+    ) -> Result<Option<R>> {
+        let index = self.slot_index(key)?;
+        let slots = self.slots.borrow();
+        match slots[index].staged.as_ref().map(|staged| &staged.data) {
+            None => Ok(None),
+            Some(OwnedData::Collection(data)) if data.kind() == kind => Ok(Some(f(data))),
+            Some(_) => Err(Error::WrongType),
+        }
+    }
+
+    fn write_collection<R>(
+        &self,
+        key: &[u8],
+        kind: Kind,
+        create: bool,
+        mut f: impl FnMut(&mut Collection) -> Result<R>,
+    ) -> Result<Option<R>> {
+        let index = self.slot_index(key)?;
+        let mut slots = self.slots.borrow_mut();
+        let slot = &mut slots[index];
+        match slot.staged.as_mut().map(|staged| &mut staged.data) {
+            Some(OwnedData::Collection(data)) if data.kind() == kind => {
+                let result = f(data)?;
+                slot.changed = true;
+                if data.is_empty() {
+                    slot.staged = None;
+                }
+                Ok(Some(result))
+            }
+            Some(_) => Err(Error::WrongType),
+            None if !create => Ok(None),
+            None => {
+                let mut data = Collection::empty(kind);
+                let result = f(&mut data)?;
+                if !data.is_empty() {
+                    let access_clock = lru_clock(self.now_ms);
+                    let data = OwnedData::Collection(data);
+                    slot.staged = Some(Staged { data, deadline_ms: NO_DEADLINE, access_clock });
+                    slot.changed = true;
+                }
+                Ok(Some(result))
+            }
+        }
+    }
+
+    fn atomically<R>(&self, keys: &[&[u8]], f: impl FnOnce(&Txn<'_>) -> Result<R>) -> Result<R> {
+        for key in keys {
+            self.slot_index(key)?;
+        }
+        f(self)
+    }
+}
