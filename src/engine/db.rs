@@ -27,9 +27,9 @@ pub struct Db {
     pub(crate) shards: Box<[CachePadded<Shard>]>,
     shard_mask: usize,
     hasher: HashState,
-    pub(crate) collector: Arc<Collector>,
+    pub(crate) collector: std::sync::Arc<Collector>,
     /// Engine-wide source of transaction ids (a key lock names its holder).
-    pub(crate) txn_ids: Arc<AtomicU64>,
+    pub(crate) txn_ids: std::sync::Arc<AtomicU64>,
 }
 
 impl std::fmt::Debug for Db {
@@ -42,8 +42,8 @@ impl Db {
     pub(crate) fn new(
         shard_count: usize,
         hasher: HashState,
-        collector: Arc<Collector>,
-        txn_ids: Arc<AtomicU64>,
+        collector: std::sync::Arc<Collector>,
+        txn_ids: std::sync::Arc<AtomicU64>,
     ) -> Db {
         assert!(shard_count.is_power_of_two(), "shard count must be a power of two");
         let shards =

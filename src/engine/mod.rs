@@ -20,6 +20,8 @@ mod entry;
 pub mod error;
 mod expire;
 pub mod glob;
+#[cfg(corekv_loom)]
+mod loom_map;
 pub mod num;
 pub mod ops;
 mod shard;
@@ -38,7 +40,9 @@ pub use entry::{Collection, Kind, StrValue};
 pub use error::{Error, Result};
 pub use txn::Txn;
 
-use crate::sync::{Arc, AtomicU64, Ordering};
+use std::sync::Arc;
+
+use crate::sync::{AtomicU64, Ordering};
 
 /// Redis's default number of databases (`SELECT 0..15`).
 pub const DEFAULT_DATABASES: usize = 16;

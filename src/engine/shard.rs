@@ -40,9 +40,24 @@ const EXPIRY_ITEM_BYTES: usize = std::mem::size_of::<(u64, SmallBytes)>();
 /// Most expiry records moved from the lock-free queue into the heap in one tick.
 pub(crate) const EXPIRY_DRAIN_PER_TICK: usize = 4096;
 
+#[cfg(not(corekv_loom))]
+pub(crate) type ShardMap = papaya::HashMap<SmallBytes, Entry, HashState>;
+#[cfg(corekv_loom)]
+pub(crate) type ShardMap = crate::engine::loom_map::HashMap<SmallBytes, Entry>;
+
+#[cfg(not(corekv_loom))]
+fn new_shard_map(hasher: HashState, collector: &std::sync::Arc<seize::Collector>) -> ShardMap {
+    papaya::HashMap::builder().hasher(hasher).shared_collector(collector.clone()).build()
+}
+
+#[cfg(corekv_loom)]
+fn new_shard_map(_hasher: HashState, _collector: &std::sync::Arc<seize::Collector>) -> ShardMap {
+    ShardMap::new()
+}
+
 #[derive(Debug)]
 pub(crate) struct Shard {
-    pub(crate) map: papaya::HashMap<SmallBytes, Entry, HashState>,
+    pub(crate) map: ShardMap,
     /// Bytes this shard's keys hold; a per-shard counter so no write touches a global atomic.
     used_memory_bytes: AtomicI64,
     /// Source of entry versions (see `Entry::version`).
@@ -60,10 +75,7 @@ pub(crate) struct Shard {
 impl Shard {
     pub(crate) fn new(hasher: HashState, collector: &std::sync::Arc<seize::Collector>) -> Shard {
         Shard {
-            map: papaya::HashMap::builder()
-                .hasher(hasher)
-                .shared_collector(collector.clone())
-                .build(),
+            map: new_shard_map(hasher, collector),
             used_memory_bytes: AtomicI64::new(0),
             write_seq: AtomicU64::new(1),
             expiry_queue: SegQueue::new(),
