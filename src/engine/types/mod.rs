@@ -4,6 +4,7 @@
 //! concurrency (one value is only ever touched under its key's lock, see `engine::slot`).
 
 pub mod hash;
+mod indexed;
 pub mod list;
 pub mod set;
 pub mod zset;
