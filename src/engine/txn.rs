@@ -161,6 +161,30 @@ impl<'db> Txn<'db> {
         }))
     }
 
+    /// Calls `f` with the collections at `keys` (`None` for a missing key), all at once, for
+    /// multi-key reads such as SINTER or ZUNIONSTORE. `Err(WrongType)` when a key holds a type
+    /// other than `kind`.
+    pub fn read_collections<R>(
+        &self,
+        keys: &[&[u8]],
+        kind: Kind,
+        f: impl FnOnce(&[Option<&Collection>]) -> R,
+    ) -> Result<R> {
+        let indexes = keys.iter().map(|key| self.slot_index(key)).collect::<Result<Vec<_>>>()?;
+        let slots = self.slots.borrow();
+        let mut collections = Vec::with_capacity(keys.len());
+        for index in indexes {
+            match slots[index].staged.as_ref().map(|staged| &staged.data) {
+                None => collections.push(None),
+                Some(OwnedData::Collection(data)) if data.kind() == kind => {
+                    collections.push(Some(data))
+                }
+                Some(_) => return Err(Error::WrongType),
+            }
+        }
+        Ok(f(&collections))
+    }
+
     /// Stores `value` at `key`, replacing whatever it held. An empty collection deletes it.
     pub fn put(&self, key: &[u8], value: OwnedValue) -> Result<()> {
         let index = self.slot_index(key)?;
