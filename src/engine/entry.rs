@@ -225,7 +225,7 @@ impl Collection {
             Collection::List(list) => list.len(),
             Collection::Hash(hash) => hash.len(),
             Collection::Set(set) => set.len(),
-            Collection::ZSet(zset) => zset.len(),
+            Collection::ZSet(zset) => zset.len() as usize,
         }
     }
 
