@@ -41,5 +41,5 @@ pub use engine::{Db, Engine, EngineBuilder, Txn};
 /// Brings every command trait into scope: `use corekv::prelude::*`.
 pub mod prelude {
     pub use crate::engine::Access;
-    pub use crate::engine::ops::{KeyOps, StringOps};
+    pub use crate::engine::ops::{HashOps, KeyOps, ListOps, SetOps, StringOps, ZSetOps};
 }

@@ -163,11 +163,11 @@ impl<'db> Txn<'db> {
 
     /// Calls `f` with the collections at `keys` (`None` for a missing key), all at once, for
     /// multi-key reads such as SINTER or ZUNIONSTORE. `Err(WrongType)` when a key holds a type
-    /// other than `kind`.
+    /// not in `kinds`.
     pub fn read_collections<R>(
         &self,
         keys: &[&[u8]],
-        kind: Kind,
+        kinds: &[Kind],
         f: impl FnOnce(&[Option<&Collection>]) -> R,
     ) -> Result<R> {
         let indexes = keys.iter().map(|key| self.slot_index(key)).collect::<Result<Vec<_>>>()?;
@@ -176,7 +176,7 @@ impl<'db> Txn<'db> {
         for index in indexes {
             match slots[index].staged.as_ref().map(|staged| &staged.data) {
                 None => collections.push(None),
-                Some(OwnedData::Collection(data)) if data.kind() == kind => {
+                Some(OwnedData::Collection(data)) if kinds.contains(&data.kind()) => {
                     collections.push(Some(data))
                 }
                 Some(_) => return Err(Error::WrongType),

@@ -105,9 +105,8 @@ pub trait HashOps: Access {
 
     /// HEXISTS.
     fn hexists(&self, key: &[u8], field: &[u8]) -> Result<bool> {
-        let found = self.read_collection(key, Kind::Hash, |collection| {
-            hash(collection).contains(field)
-        })?;
+        let found =
+            self.read_collection(key, Kind::Hash, |collection| hash(collection).contains(field))?;
         Ok(found.unwrap_or(false))
     }
 
@@ -137,9 +136,8 @@ pub trait HashOps: Access {
 
     /// HSTRLEN.
     fn hstrlen(&self, key: &[u8], field: &[u8]) -> Result<usize> {
-        let len = self.read_collection(key, Kind::Hash, |collection| {
-            hash(collection).strlen(field)
-        })?;
+        let len =
+            self.read_collection(key, Kind::Hash, |collection| hash(collection).strlen(field))?;
         Ok(len.unwrap_or(0))
     }
 
@@ -154,9 +152,10 @@ pub trait HashOps: Access {
     /// HINCRBYFLOAT: returns the new value as Redis prints it.
     fn hincrbyfloat(&self, key: &[u8], field: &[u8], increment: &[u8]) -> Result<Vec<u8>> {
         // An increment that is not a float fails before the key is touched (and created).
-        num::incr_by_float(b"0", increment)?;
+        num::hash_incr_by_float(b"0", increment)?;
         let value = self.write_collection(key, Kind::Hash, true, |collection| {
-            hash_mut(collection).incr_by_float(field, |current| num::incr_by_float(current, increment))
+            hash_mut(collection)
+                .incr_by_float(field, |current| num::hash_incr_by_float(current, increment))
         })?;
         Ok(value.expect("created when missing").to_vec())
     }
@@ -188,7 +187,8 @@ pub trait HashOps: Access {
         count: usize,
     ) -> Result<(u64, Vec<FieldValue>)> {
         let page = self.read_collection(key, Kind::Hash, |collection| {
-            let matches = |field: &[u8]| pattern.is_none_or(|pattern| glob::matches(pattern, field));
+            let matches =
+                |field: &[u8]| pattern.is_none_or(|pattern| glob::matches(pattern, field));
             let (next, found) = hash(collection).scan(cursor, count, matches);
             (next, found.into_iter().map(pair).collect())
         })?;

@@ -15,6 +15,9 @@ pub enum End {
     Right,
 }
 
+/// LMPOP's reply: the key popped from and its elements.
+pub type KeyElements = (Vec<u8>, Vec<Vec<u8>>);
+
 fn list(collection: &Collection) -> &ListValue {
     match collection {
         Collection::List(list) => list,
@@ -160,7 +163,13 @@ pub trait ListOps: Access {
 
     /// LMOVE (RPOPLPUSH is `Right, Left`): pops from `source`'s `from` end and pushes onto
     /// `destination`'s `to` end, atomically. `Ok(None)` when `source` is missing.
-    fn lmove(&self, source: &[u8], destination: &[u8], from: End, to: End) -> Result<Option<Vec<u8>>> {
+    fn lmove(
+        &self,
+        source: &[u8],
+        destination: &[u8],
+        from: End,
+        to: End,
+    ) -> Result<Option<Vec<u8>>> {
         self.atomically(&[source, destination], |txn| {
             // Redis checks the destination's type before popping anything.
             txn.read_collection(destination, Kind::List, |_| ())?;
@@ -177,7 +186,7 @@ pub trait ListOps: Access {
 
     /// LMPOP: pops up to `count` from the first non-empty list among `keys`; returns its key
     /// and the elements, or `None` when all are empty.
-    fn lmpop(&self, keys: &[&[u8]], end: End, count: usize) -> Result<Option<(Vec<u8>, Vec<Vec<u8>>)>> {
+    fn lmpop(&self, keys: &[&[u8]], end: End, count: usize) -> Result<Option<KeyElements>> {
         self.atomically(keys, |txn| {
             for key in keys {
                 if let Some(popped) = txn.pop(key, end, Some(count.max(1)))? {

@@ -5,9 +5,17 @@
 //! inside a transaction. `use corekv::prelude::*` brings them all into scope.
 
 pub mod expiry;
+pub mod hashes;
 pub mod keys;
+pub mod lists;
+pub mod sets;
 pub mod strings;
+pub mod zsets;
 
 pub use expiry::{ExpireCondition, Expiry, TimeUnit};
+pub use hashes::{FieldValue, HashOps, MAX_RANDOM_COUNT};
 pub use keys::KeyOps;
+pub use lists::{End, ListOps};
+pub use sets::{SetAlgebra, SetOps};
 pub use strings::{GetExOption, SetCondition, SetOptions, SetOutcome, StringOps};
+pub use zsets::{MemberScore, ZAddReply, ZRange, ZRangeBy, ZSetAlgebra, ZSetOps};

@@ -179,3 +179,18 @@ pub fn difference(inputs: &[Option<&dyn ZSetSource>]) -> ZSetValue {
     });
     result
 }
+
+/// A plain set is a sorted-set input whose members all score 1 (ZUNIONSTORE accepts sets).
+impl ZSetSource for crate::engine::types::set::SetValue {
+    fn member_count(&self) -> u64 {
+        self.len() as u64
+    }
+    fn score_of(&self, member: &[u8]) -> Option<f64> {
+        self.contains(member).then_some(1.0)
+    }
+    fn for_each_member(&self, visit: &mut dyn FnMut(&[u8], f64)) {
+        for member in self.members() {
+            visit(member, 1.0);
+        }
+    }
+}
