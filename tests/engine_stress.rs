@@ -188,3 +188,100 @@ fn expiring_keys_vanish_and_their_memory_is_accounted_back() {
     assert_eq!(db.len(), 0);
     assert_eq!(engine.used_memory_bytes(), 0);
 }
+
+#[test]
+fn pushes_and_pops_on_one_list_are_conserved() {
+    use corekv::engine::ops::End;
+    const PER_THREAD: usize = 10_000;
+    let engine = engine();
+    let db = engine.db(0);
+    let popped_total = std::sync::atomic::AtomicUsize::new(0);
+    thread::scope(|scope| {
+        for thread_index in 0..THREADS {
+            let (db, popped_total) = (db, &popped_total);
+            scope.spawn(move || {
+                for step in 0..PER_THREAD {
+                    if (step + thread_index) % 2 == 0 {
+                        db.push(b"list", End::Left, &[b"x"], true).unwrap();
+                    } else if let Some(popped) = db.pop(b"list", End::Right, None).unwrap() {
+                        // The list is emptied and deleted often: pops race with pushes that
+                        // must land in a live list, never in a detached one.
+                        popped_total.fetch_add(popped.len(), Ordering::Relaxed);
+                    }
+                }
+            });
+        }
+    });
+    let pushed = THREADS * PER_THREAD / 2;
+    let remaining = db.llen(b"list").unwrap();
+    assert_eq!(remaining + popped_total.load(Ordering::Relaxed), pushed);
+}
+
+#[test]
+fn pushes_survive_concurrent_renames() {
+    use corekv::engine::ops::End;
+    const PUSHES: usize = 10_000;
+    let engine = engine();
+    let db = engine.db(0);
+    db.push(b"left", End::Left, &[b"seed"], true).unwrap();
+    let done = AtomicBool::new(false);
+    let landed = std::sync::atomic::AtomicUsize::new(0);
+    thread::scope(|scope| {
+        let (db, done, landed) = (db, &done, &landed);
+        scope.spawn(move || {
+            let mut flip = false;
+            while !done.load(Ordering::Acquire) {
+                let (from, to): (&[u8], &[u8]) =
+                    if flip { (b"right", b"left") } else { (b"left", b"right") };
+                let _ = db.rename(from, to);
+                flip = !flip;
+            }
+        });
+        for _ in 0..2 {
+            scope.spawn(move || {
+                for step in 0..PUSHES {
+                    // PUSHX onto whichever name holds the list right now.
+                    let key: &[u8] = if step % 2 == 0 { b"left" } else { b"right" };
+                    if db.push(key, End::Right, &[b"x"], false).unwrap() > 0 {
+                        landed.fetch_add(1, Ordering::Relaxed);
+                    }
+                }
+            });
+        }
+        scope.spawn(move || {
+            thread::sleep(std::time::Duration::from_millis(300));
+            done.store(true, Ordering::Release);
+        });
+    });
+    let total = db.llen(b"left").unwrap() + db.llen(b"right").unwrap();
+    assert_eq!(total, 1 + landed.load(Ordering::Relaxed));
+}
+
+#[test]
+fn smove_conserves_members() {
+    const ROUNDS: usize = 5_000;
+    let engine = engine();
+    let db = engine.db(0);
+    let members: Vec<Vec<u8>> = (0..20).map(|index| format!("m{index}").into_bytes()).collect();
+    let member_refs: Vec<&[u8]> = members.iter().map(Vec::as_slice).collect();
+    db.sadd(b"set:0", &member_refs).unwrap();
+    thread::scope(|scope| {
+        for thread_index in 0..THREADS {
+            let members = &members;
+            scope.spawn(move || {
+                for round in 0..ROUNDS {
+                    let from = format!("set:{}", (round + thread_index) % 3);
+                    let to = format!("set:{}", (round * 7 + thread_index + 1) % 3);
+                    let member = &members[(round * 3 + thread_index) % members.len()];
+                    db.smove(from.as_bytes(), to.as_bytes(), member).unwrap();
+                }
+            });
+        }
+    });
+    let mut all: Vec<Vec<u8>> =
+        (0..3).flat_map(|index| db.smembers(format!("set:{index}").as_bytes()).unwrap()).collect();
+    all.sort();
+    let mut expected = members.clone();
+    expected.sort();
+    assert_eq!(all, expected);
+}

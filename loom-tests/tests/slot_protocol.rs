@@ -54,7 +54,7 @@ fn rename_and_incr_linearize() {
         let incr_first = (None, Some(b"2".to_vec()));
         let rename_first = (Some(b"1".to_vec()), Some(b"1".to_vec()));
         assert!(state == incr_first || state == rename_first, "{state:?}");
-        assert_eq!(engine.used_memory_bytes() > 0, true);
+        assert!(engine.used_memory_bytes() > 0);
     });
 }
 
@@ -71,5 +71,43 @@ fn delete_and_set_keep_memory_accounting_exact() {
         handle.join().unwrap();
         engine.db(0).del(&[b"k"]).unwrap();
         assert_eq!(engine.used_memory_bytes(), 0);
+    });
+}
+
+#[test]
+fn pop_to_empty_races_push_without_losing_it() {
+    use corekv::engine::ops::End;
+    loom::model(|| {
+        let engine = engine();
+        engine.db(0).push(b"l", End::Left, &[b"x"], true).unwrap();
+        let other = engine.clone();
+        // Popping the last element detaches the list and deletes the key; the push must land
+        // in a live list: before the pop (RPOP still takes the tail `x`) or in a new one after.
+        let handle = thread::spawn(move || other.db(0).pop(b"l", End::Right, None).unwrap());
+        engine.db(0).push(b"l", End::Left, &[b"y"], true).unwrap();
+        let popped = handle.join().unwrap();
+        assert_eq!(popped, Some(vec![b"x".to_vec()]));
+        assert_eq!(engine.db(0).lrange(b"l", 0, -1).unwrap(), vec![b"y".to_vec()]);
+    });
+}
+
+#[test]
+fn push_races_rename_of_its_list() {
+    use corekv::engine::ops::End;
+    loom::model(|| {
+        let engine = engine();
+        engine.db(0).push(b"a", End::Left, &[b"x"], true).unwrap();
+        let other = engine.clone();
+        let handle = thread::spawn(move || other.db(0).rename(b"a", b"b").unwrap());
+        let pushed = engine.db(0).push(b"a", End::Left, &[b"y"], false).unwrap();
+        handle.join().unwrap();
+        let db = engine.db(0);
+        let (a, b) = (db.llen(b"a").unwrap(), db.llen(b"b").unwrap());
+        // PUSHX before the rename lands in the moved list; after it, finds no list.
+        match pushed {
+            2 => assert_eq!((a, b), (0, 2)),
+            0 => assert_eq!((a, b), (0, 1)),
+            other => panic!("PUSHX returned {other}"),
+        }
     });
 }

@@ -4,9 +4,9 @@
 //! check is corekv's own protocol *on top of* the map (the slot protocol's dead flags and cell
 //! mutexes, transaction key locks, waiting). This map gives the same linearizable `get` and
 //! `compute` contract as papaya with one loom mutex, so every interleaving of the protocol
-//! around those calls is explored. Entries are leaked rather than reclaimed: models are tiny,
-//! and a leaked entry can never be freed under a reader, which is the guarantee papaya's
-//! epochs give.
+//! around those calls is explored. Entries are kept in an arena until the map itself is
+//! dropped rather than reclaimed: models are tiny, and an entry that is never freed while the
+//! map lives can never be freed under a reader, which is the guarantee papaya's epochs give.
 
 use std::collections::HashMap as StdHashMap;
 use std::hash::Hash;
@@ -15,39 +15,58 @@ use papaya::{Compute, Operation};
 
 use crate::sync::Mutex;
 
-/// The loom model's shard map.
+/// The loom model's shard map: key -> index of the current entry in `arena`.
 #[derive(Debug)]
-pub(crate) struct HashMap<K: 'static, V: 'static> {
-    slots: Mutex<StdHashMap<K, (&'static K, &'static V)>>,
+pub(crate) struct HashMap<K, V> {
+    slots: Mutex<StdHashMap<K, usize>>,
+    /// Every entry ever published, boxed so it never moves, freed only with the map.
+    arena: std::sync::Mutex<Vec<Box<(K, V)>>>,
 }
 
-impl<K: Hash + Eq + Clone + 'static, V: 'static> HashMap<K, V> {
+impl<K: Hash + Eq + Clone, V> HashMap<K, V> {
     pub(crate) fn new() -> Self {
-        HashMap { slots: Mutex::new(StdHashMap::new()) }
+        HashMap { slots: Mutex::new(StdHashMap::new()), arena: std::sync::Mutex::new(Vec::new()) }
     }
 
-    pub(crate) fn get<Q>(&self, key: &Q, _guard: &impl seize::Guard) -> Option<&'static V>
+    fn entry(&self, index: usize) -> (&K, &V) {
+        let arena = self.arena.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let entry: *const (K, V) = &*arena[index];
+        // SAFETY: the entry is boxed, so it does not move when the arena grows, and it is only
+        // freed when the map is dropped; the returned references borrow `self`, so they cannot
+        // outlive it.
+        let entry = unsafe { &*entry };
+        (&entry.0, &entry.1)
+    }
+
+    fn publish(&self, key: K, value: V) -> usize {
+        let mut arena = self.arena.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        arena.push(Box::new((key, value)));
+        arena.len() - 1
+    }
+
+    pub(crate) fn get<Q>(&self, key: &Q, _guard: &impl seize::Guard) -> Option<&V>
     where
         K: std::borrow::Borrow<Q>,
         Q: Hash + Eq + ?Sized,
     {
-        self.slots.lock().get(key).map(|(_, value)| *value)
+        let index = self.slots.lock().get(key).copied()?;
+        Some(self.entry(index).1)
     }
 
-    pub(crate) fn compute<T>(
-        &self,
+    pub(crate) fn compute<'a, T>(
+        &'a self,
         key: K,
-        mut compute: impl FnMut(Option<(&'static K, &'static V)>) -> Operation<V, T>,
+        mut compute: impl FnMut(Option<(&'a K, &'a V)>) -> Operation<V, T>,
         _guard: &impl seize::Guard,
-    ) -> Compute<'static, K, V, T> {
+    ) -> Compute<'a, K, V, T> {
         let mut slots = self.slots.lock();
-        let current = slots.get(&key).copied();
+        let current = slots.get(&key).map(|index| self.entry(*index));
         match (compute(current), current) {
             (Operation::Abort(value), _) => Compute::Aborted(value),
             (Operation::Insert(value), old) => {
-                let new: (&'static K, &'static V) =
-                    (Box::leak(Box::new(key.clone())), Box::leak(Box::new(value)));
-                slots.insert(key, new);
+                let index = self.publish(key.clone(), value);
+                slots.insert(key, index);
+                let new = self.entry(index);
                 match old {
                     Some(old) => Compute::Updated { old, new },
                     None => Compute::Inserted(new.0, new.1),
@@ -65,11 +84,8 @@ impl<K: Hash + Eq + Clone + 'static, V: 'static> HashMap<K, V> {
         self.slots.lock().len()
     }
 
-    pub(crate) fn iter(
-        &self,
-        _guard: &impl seize::Guard,
-    ) -> impl Iterator<Item = (&'static K, &'static V)> {
-        let snapshot: Vec<_> = self.slots.lock().values().copied().collect();
-        snapshot.into_iter()
+    pub(crate) fn iter(&self, _guard: &impl seize::Guard) -> impl Iterator<Item = (&K, &V)> {
+        let indexes: Vec<usize> = self.slots.lock().values().copied().collect();
+        indexes.into_iter().map(|index| self.entry(index))
     }
 }
