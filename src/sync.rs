@@ -9,12 +9,12 @@
 #[cfg(not(corekv_loom))]
 pub(crate) use std::sync::Arc;
 #[cfg(not(corekv_loom))]
-pub(crate) use std::sync::atomic::{AtomicI64, AtomicU32, AtomicU64, Ordering};
+pub(crate) use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 
 #[cfg(corekv_loom)]
 pub(crate) use loom::sync::Arc;
 #[cfg(corekv_loom)]
-pub(crate) use loom::sync::atomic::{AtomicI64, AtomicU32, AtomicU64, Ordering};
+pub(crate) use loom::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 
 /// A mutual-exclusion lock for one collection value (never wider than one key).
 ///

@@ -10,8 +10,11 @@ pub fn now_ms() -> u64 {
     SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |elapsed| elapsed.as_millis() as u64)
 }
 
-/// The LRU clock: seconds, wrapping at 2^32 (136 years), as stored in `Entry::access`.
+/// Bits of the LRU clock, as in Redis (`LRU_BITS`).
+pub const LRU_CLOCK_BITS: u32 = 24;
+
+/// The LRU clock: seconds, wrapping at 2^24 (194 days), as Redis keeps it per object.
 #[inline]
 pub fn lru_clock(now_ms: u64) -> u32 {
-    (now_ms / 1000) as u32
+    ((now_ms / 1000) & ((1 << LRU_CLOCK_BITS) - 1)) as u32
 }

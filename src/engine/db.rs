@@ -192,7 +192,7 @@ impl Db {
             Stored::Collection(cell) => cell.state.lock().version,
             _ => 0,
         };
-        Some((entry.version, cell_version))
+        Some((entry.version(), cell_version))
     }
 }
 

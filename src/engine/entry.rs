@@ -5,7 +5,7 @@
 //! Each key's slot in its shard's map holds one `Entry`. Entries are immutable once published,
 //! except for three things that change in place:
 //!
-//! - `access`, the eviction clock, written with `Relaxed` stores (it is a hint; a lost update
+//! - the access clock in `meta`, written with `Relaxed` stores (it is a hint; a lost update
 //!   only makes eviction slightly less exact);
 //! - the contents of a collection ([`Stored::Collection`]), which live in a [`Cell`] behind a
 //!   mutex that covers exactly one key;
@@ -23,7 +23,7 @@
 
 use crate::engine::bytes::SmallBytes;
 use crate::engine::types::{hash::HashValue, list::ListValue, set::SetValue, zset::ZSetValue};
-use crate::sync::{Arc, AtomicU32, Mutex, Ordering};
+use crate::sync::{Arc, AtomicU64, Mutex, Ordering};
 
 /// One key's record in a shard map.
 #[derive(Debug)]
@@ -31,19 +31,34 @@ pub(crate) struct Entry {
     pub(crate) value: Stored,
     /// Absolute expiry deadline in Unix milliseconds; [`NO_DEADLINE`] for a persistent key.
     pub(crate) deadline_ms: u64,
-    /// Identifies this version of the key: taken from the shard's write sequence whenever the
-    /// entry is published. WATCH compares it (with the cell's own version for collections).
-    pub(crate) version: u64,
-    /// Last access time in the engine's LRU clock (seconds), for eviction and OBJECT IDLETIME.
-    pub(crate) access: AtomicU32,
+    /// Two fields in one word, to keep the entry at 40 bytes (the map's entry, key and value
+    /// together, then fits mimalloc's 64-byte class):
+    /// - bits 24..64, the version: taken from the shard's write sequence whenever the entry is
+    ///   published, so any write changes it; WATCH compares it (with a collection cell's own
+    ///   version). 40 bits wrap after 10^12 writes to one shard.
+    /// - bits 0..24, the last access in the LRU clock (seconds mod 2^24, as Redis keeps it), for
+    ///   eviction and OBJECT IDLETIME. Only these bits ever change after publication.
+    meta: AtomicU64,
 }
+
+const ACCESS_BITS: u32 = 24;
+const ACCESS_MASK: u64 = (1 << ACCESS_BITS) - 1;
 
 /// The deadline of a key without a TTL.
 pub(crate) const NO_DEADLINE: u64 = 0;
 
 impl Entry {
     pub(crate) fn new(value: Stored, deadline_ms: u64, version: u64, access: u32) -> Entry {
-        Entry { value, deadline_ms, version, access: AtomicU32::new(access) }
+        let meta = (version << ACCESS_BITS) | (u64::from(access) & ACCESS_MASK);
+        Entry { value, deadline_ms, meta: AtomicU64::new(meta) }
+    }
+
+    /// This entry's version (see `meta`).
+    #[inline]
+    pub(crate) fn version(&self) -> u64 {
+        // Relaxed: the version bits are written before publication, which the map's
+        // compare-and-swap orders; later stores rewrite the same bits.
+        self.meta.load(Ordering::Relaxed) >> ACCESS_BITS
     }
 
     /// True when the entry's deadline has passed at `now_ms`.
@@ -56,15 +71,19 @@ impl Entry {
     /// key read by many cores does not bounce its cache line on every read.
     #[inline]
     pub(crate) fn touch(&self, clock: u32) {
-        // Relaxed: the access clock is an eviction hint and orders nothing else.
-        if self.access.load(Ordering::Relaxed) != clock {
-            self.access.store(clock, Ordering::Relaxed);
+        // Relaxed: the access clock is an eviction hint and orders nothing else. A plain store
+        // (not a read-modify-write) is enough: the version bits it rewrites never change, so
+        // two racing touches can only lose an access time, never a version.
+        let meta = self.meta.load(Ordering::Relaxed);
+        let clock = u64::from(clock) & ACCESS_MASK;
+        if meta & ACCESS_MASK != clock {
+            self.meta.store((meta & !ACCESS_MASK) | clock, Ordering::Relaxed);
         }
     }
 
     pub(crate) fn access_clock(&self) -> u32 {
         // Relaxed: see `touch`.
-        self.access.load(Ordering::Relaxed)
+        (self.meta.load(Ordering::Relaxed) & ACCESS_MASK) as u32
     }
 }
 
@@ -294,6 +313,8 @@ mod tests {
     #[test]
     fn entry_is_small() {
         // The per-key overhead is a product promise (bytes per key); fail loudly if it grows.
-        assert!(std::mem::size_of::<Entry>() <= 48, "{}", std::mem::size_of::<Entry>());
+        assert!(std::mem::size_of::<Entry>() <= 40, "{}", std::mem::size_of::<Entry>());
+        // papaya stores key and entry side by side in one allocation: 64 bytes, one class.
+        assert!(std::mem::size_of::<(crate::SmallBytes, Entry)>() <= 64);
     }
 }

@@ -125,7 +125,7 @@ impl<'db> Txn<'db> {
             let previous = lock_slot(shard, &key, id, &guard);
             let (staged, prev_version) = match previous {
                 None => (None, 0),
-                Some(entry) => (detach(shard, &key, entry, now), entry.version),
+                Some(entry) => (detach(shard, &key, entry, now), entry.version()),
             };
             slots.push(TxnSlot { shard: shard_index, key, staged, prev_version, changed: false });
         }
