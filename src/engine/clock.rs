@@ -18,3 +18,50 @@ pub const LRU_CLOCK_BITS: u32 = 24;
 pub fn lru_clock(now_ms: u64) -> u32 {
     ((now_ms / 1000) & ((1 << LRU_CLOCK_BITS) - 1)) as u32
 }
+
+/// The LRU clock as last refreshed (by maintenance cycles, every 100 ms), so the read path can
+/// record an access without a clock call, as Redis's `server.lruclock` does. A process-wide
+/// cache of the time, not part of any protocol, hence a plain std atomic.
+static CACHED_LRU_CLOCK: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+
+/// The cached LRU clock (refreshed on first use if nothing refreshed it yet).
+#[inline]
+pub fn cached_lru_clock() -> u32 {
+    // Relaxed: a cached time value; no other memory depends on it.
+    match CACHED_LRU_CLOCK.load(std::sync::atomic::Ordering::Relaxed) {
+        0 => refresh_lru_clock(),
+        clock => clock,
+    }
+}
+
+/// Re-reads the time into the cached LRU clock and returns it.
+pub fn refresh_lru_clock() -> u32 {
+    // 0 means "never set"; a clock that is truly 0 reads as 1 second later, harmlessly.
+    let clock = lru_clock(now_ms()).max(1);
+    // Relaxed: see `cached_lru_clock`.
+    CACHED_LRU_CLOCK.store(clock, std::sync::atomic::Ordering::Relaxed);
+    clock
+}
+
+/// The current time, read from the system clock only if someone asks: most keys have no TTL,
+/// and their operations then never pay for a clock call.
+#[derive(Debug, Default)]
+pub(crate) struct LazyNow(std::cell::Cell<u64>);
+
+impl LazyNow {
+    pub(crate) fn new() -> LazyNow {
+        LazyNow::default()
+    }
+
+    #[inline]
+    pub(crate) fn get(&self) -> u64 {
+        match self.0.get() {
+            0 => {
+                let now = now_ms();
+                self.0.set(now);
+                now
+            }
+            now => now,
+        }
+    }
+}

@@ -10,7 +10,7 @@ use seize::{Collector, LocalGuard};
 
 use crate::engine::access::{Access, KeyView, ValueRef, Write};
 use crate::engine::bytes::SmallBytes;
-use crate::engine::clock::{lru_clock, now_ms};
+use crate::engine::clock::{LazyNow, cached_lru_clock, now_ms};
 use crate::engine::entry::{Cell, CellState, Collection, Entry, Kind, NO_DEADLINE, Stored};
 use crate::engine::error::{Error, Result};
 use crate::engine::shard::{HashState, Shard, entry_bytes};
@@ -153,13 +153,8 @@ impl Db {
     }
 
     /// Builds the entry an `update` publishes, or `None` for a delete.
-    fn entry_for_write(
-        shard: &Shard,
-        current: Option<&Entry>,
-        write: Write,
-        now_ms: u64,
-    ) -> Option<Entry> {
-        let clock = lru_clock(now_ms);
+    fn entry_for_write(shard: &Shard, current: Option<&Entry>, write: Write) -> Option<Entry> {
+        let clock = cached_lru_clock();
         match write {
             Write::Keep => unreachable!("handled by the caller"),
             Write::Put { value, deadline_ms } => {
@@ -240,16 +235,11 @@ impl Access for Db {
         let shard = self.shard_of(key);
         let guard = self.guard();
         let Some(entry) = self.load(shard, key, &guard) else { return Ok(f(None)) };
-        if entry.deadline_ms != NO_DEADLINE {
-            let now = now_ms();
-            if entry.is_expired(now) {
-                self.expire_entry(shard, key, entry, &guard);
-                return Ok(f(None));
-            }
-            entry.touch(lru_clock(now));
-        } else {
-            entry.touch(lru_clock(now_ms()));
+        if entry.is_expired_lazy(&LazyNow::new()) {
+            self.expire_entry(shard, key, entry, &guard);
+            return Ok(f(None));
         }
+        entry.touch(cached_lru_clock());
         Ok(f(Some(Self::view_of(entry))))
     }
 
@@ -260,13 +250,13 @@ impl Access for Db {
     ) -> Result<R> {
         let shard = self.shard_of(key);
         let guard = self.guard();
-        let now = now_ms();
+        let now = LazyNow::new();
         loop {
             let current = self.load(shard, key, &guard);
-            let live = current.filter(|entry| !entry.is_expired(now));
+            let live = current.filter(|entry| !entry.is_expired_lazy(&now));
             let (write, result) = f(live.map(Self::view_of))?;
             if write == Write::Keep {
-                if let Some(expired) = current.filter(|entry| entry.is_expired(now)) {
+                if let Some(expired) = current.filter(|entry| entry.is_expired_lazy(&now)) {
                     self.expire_entry(shard, key, expired, &guard);
                 }
                 return Ok(result);
@@ -274,7 +264,7 @@ impl Access for Db {
             if write == Write::Delete && current.is_none() {
                 return Ok(result);
             }
-            let new = Self::entry_for_write(shard, live, write, now);
+            let new = Self::entry_for_write(shard, live, write);
             if self.replace_slot(shard, key, current, new, &guard) {
                 return Ok(result);
             }
@@ -289,11 +279,11 @@ impl Access for Db {
     ) -> Result<Option<R>> {
         let shard = self.shard_of(key);
         let guard = self.guard();
-        let now = now_ms();
+        let now = LazyNow::new();
         let mut attempt = 0;
         loop {
             let Some(entry) = self.load(shard, key, &guard) else { return Ok(None) };
-            if entry.is_expired(now) {
+            if entry.is_expired_lazy(&now) {
                 self.expire_entry(shard, key, entry, &guard);
                 return Ok(None);
             }
@@ -308,7 +298,7 @@ impl Access for Db {
                 attempt += 1;
                 continue;
             }
-            entry.touch(lru_clock(now));
+            entry.touch(cached_lru_clock());
             return Ok(Some(f(&state.data)));
         }
     }
@@ -322,11 +312,11 @@ impl Access for Db {
     ) -> Result<Option<R>> {
         let shard = self.shard_of(key);
         let guard = self.guard();
-        let now = now_ms();
+        let now = LazyNow::new();
         let mut attempt = 0;
         loop {
             let current = self.load(shard, key, &guard);
-            let live = current.filter(|entry| !entry.is_expired(now));
+            let live = current.filter(|entry| !entry.is_expired_lazy(&now));
             let Some(entry) = live else {
                 if !create {
                     if let Some(expired) = current {
@@ -343,7 +333,7 @@ impl Access for Db {
                 let cell_bytes = cell.state.lock().accounted_bytes as i64;
                 let version = shard.next_version();
                 let entry =
-                    Entry::new(Stored::Collection(cell), NO_DEADLINE, version, lru_clock(now));
+                    Entry::new(Stored::Collection(cell), NO_DEADLINE, version, cached_lru_clock());
                 if self.replace_slot(shard, key, current, Some(entry), &guard) {
                     shard.account(cell_bytes);
                     return Ok(Some(result));
@@ -367,7 +357,7 @@ impl Access for Db {
             if state.data.is_empty() {
                 self.remove_emptied(shard, key, cell, &mut state, &guard);
             }
-            entry.touch(lru_clock(now));
+            entry.touch(cached_lru_clock());
             return Ok(Some(result));
         }
     }

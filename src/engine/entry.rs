@@ -67,6 +67,12 @@ impl Entry {
         self.deadline_ms != NO_DEADLINE && self.deadline_ms <= now_ms
     }
 
+    /// `is_expired`, reading the clock only for an entry that has a deadline.
+    #[inline]
+    pub(crate) fn is_expired_lazy(&self, now: &crate::engine::clock::LazyNow) -> bool {
+        self.deadline_ms != NO_DEADLINE && self.deadline_ms <= now.get()
+    }
+
     /// Records an access for eviction. Skips the store when the clock has not moved, so a hot
     /// key read by many cores does not bounce its cache line on every read.
     #[inline]

@@ -159,6 +159,7 @@ impl Engine {
     /// the number of keys deleted. Maintenance threads call this every 100 ms; a server that
     /// runs its own pinned workers calls it from each worker's loop instead.
     pub fn run_expiry_cycle(&self, owner: usize) -> usize {
+        clock::refresh_lru_clock();
         self.inner
             .dbs
             .iter()
