@@ -272,3 +272,28 @@ fn transactions_see_their_own_writes_and_publish_together() {
     engine.flush_all();
     assert_eq!(engine.used_memory_bytes(), 0);
 }
+
+#[test]
+fn watch_versions_change_on_writes_only() {
+    let engine = engine();
+    let db = engine.db(0);
+    assert_eq!(db.watch_version(b"l"), None);
+    db.push(b"l", End::Left, &[b"a"], true).unwrap();
+    db.push(b"l", End::Left, &[b"a2"], true).unwrap();
+    db.set(b"s", b"v").unwrap();
+    let (list, string) = (db.watch_version(b"l"), db.watch_version(b"s"));
+    // Reads, including read-only transactions over the keys, change nothing.
+    db.lrange(b"l", 0, -1).unwrap();
+    db.mget(&[b"s", b"l"]).unwrap();
+    db.set_algebra(SetAlgebra::Union, &[b"none"]).unwrap();
+    db.transaction(&[b"l", b"s"], |txn| txn.llen(b"l")).unwrap();
+    assert_eq!((db.watch_version(b"l"), db.watch_version(b"s")), (list, string));
+    // In-place changes, TTL changes and rewrites all do.
+    db.push(b"l", End::Left, &[b"b"], true).unwrap();
+    assert_ne!(db.watch_version(b"l"), list);
+    let list = db.watch_version(b"l");
+    db.expire(b"l", 100, TimeUnit::Seconds, true, ExpireCondition::Always, "expire").unwrap();
+    assert_ne!(db.watch_version(b"l"), list);
+    db.set(b"s", b"v").unwrap();
+    assert_ne!(db.watch_version(b"s"), string);
+}

@@ -56,8 +56,10 @@ struct TxnSlot {
     shard: usize,
     key: SmallBytes,
     staged: Option<Staged>,
-    /// The version republished when the transaction did not change the key.
+    /// The versions republished when the transaction did not change the key (the entry's, and
+    /// a collection cell's), so a read-only transaction never trips another client's WATCH.
     prev_version: u64,
+    prev_cell_version: u64,
     changed: bool,
 }
 
@@ -123,11 +125,21 @@ impl<'db> Txn<'db> {
         for (shard_index, key) in order {
             let shard = &db.shards[shard_index];
             let previous = lock_slot(shard, &key, id, &guard);
-            let (staged, prev_version) = match previous {
-                None => (None, 0),
-                Some(entry) => (detach(shard, &key, entry, now), entry.version()),
+            let (staged, prev_version, prev_cell_version) = match previous {
+                None => (None, 0, 0),
+                Some(entry) => {
+                    let (staged, cell_version) = detach(shard, &key, entry, now);
+                    (staged, entry.version(), cell_version)
+                }
             };
-            slots.push(TxnSlot { shard: shard_index, key, staged, prev_version, changed: false });
+            slots.push(TxnSlot {
+                shard: shard_index,
+                key,
+                staged,
+                prev_version,
+                prev_cell_version,
+                changed: false,
+            });
         }
         Txn { db, guard, id, now_ms: now, slots: RefCell::new(slots) }
     }
@@ -209,7 +221,8 @@ impl<'db> Txn<'db> {
                 let value = match staged.data {
                     OwnedData::Str(value) => Stored::Str(value),
                     OwnedData::Collection(data) => {
-                        let cell = Cell::new(data, 0);
+                        let cell_version = slot.prev_cell_version + u64::from(slot.changed);
+                        let cell = Cell::new(data, cell_version);
                         shard.account(cell.state.lock().accounted_bytes as i64);
                         Stored::Collection(Arc::new(cell))
                     }
@@ -279,14 +292,17 @@ fn lock_slot<'g>(
 }
 
 /// Takes a just-locked slot's previous entry into staging, accounting it out of the shard.
-fn detach(shard: &Shard, key: &[u8], entry: &Entry, now_ms: u64) -> Option<Staged> {
+/// Returns the staged value (`None`: missing or expired) and a collection cell's version.
+fn detach(shard: &Shard, key: &[u8], entry: &Entry, now_ms: u64) -> (Option<Staged>, u64) {
     shard.account(-entry_bytes(key, entry));
     shard.track_deadline_change(key, entry.deadline_ms, NO_DEADLINE);
     let expired = entry.is_expired(now_ms);
+    let mut cell_version = 0;
     let data = match &entry.value {
         Stored::Str(value) => OwnedData::Str(value.clone()),
         Stored::Collection(cell) => {
             let mut state = cell.state.lock();
+            cell_version = state.version;
             // A slot never holds a dead cell: cells are marked dead only after their slot
             // stopped pointing at them.
             debug_assert!(!state.dead);
@@ -295,17 +311,18 @@ fn detach(shard: &Shard, key: &[u8], entry: &Entry, now_ms: u64) -> Option<Stage
             let data = std::mem::replace(&mut state.data, Collection::empty(cell.kind));
             if data.is_empty() {
                 // An operation emptied it and lost the race to delete the key to us.
-                return None;
+                return (None, cell_version);
             }
             OwnedData::Collection(data)
         }
         Stored::Locked(_) => unreachable!("lock_slot never returns a locked entry"),
     };
-    (!expired).then(|| Staged {
+    let staged = (!expired).then(|| Staged {
         data,
         deadline_ms: entry.deadline_ms,
         access_clock: entry.access_clock(),
-    })
+    });
+    (staged, cell_version)
 }
 
 fn view_of(staged: &Staged) -> KeyView<'_> {
