@@ -375,9 +375,9 @@ impl SkipList {
         unreachable!("spans do not add up to rank {rank}")
     }
 
-    /// The first element for which `below_min` is false, with its 1-based rank; `(NIL, 0)`
-    /// when there is none. `below_min` must hold for a prefix of the order.
-    pub(super) fn first_not(&self, below_min: impl Fn(f64, &[u8]) -> bool) -> (u32, u64) {
+    /// Walks down from the head, moving forward while `advance` holds for the next element:
+    /// returns the last element passed (`HEAD` when none) and its 1-based rank.
+    fn descend_while(&self, advance: impl Fn(f64, &[u8]) -> bool) -> (u32, u64) {
         let mut rank = 0u64;
         let mut x = HEAD;
         for i in (0..self.level).rev() {
@@ -387,13 +387,20 @@ impl SkipList {
                     break;
                 }
                 let next = &self.nodes[link.forward as usize];
-                if !below_min(next.score, &next.member) {
+                if !advance(next.score, &next.member) {
                     break;
                 }
                 rank += u64::from(link.span);
                 x = link.forward;
             }
         }
+        (x, rank)
+    }
+
+    /// The first element for which `below_min` is false, with its 1-based rank; `(NIL, 0)`
+    /// when there is none. `below_min` must hold for a prefix of the order.
+    pub(super) fn first_not(&self, below_min: impl Fn(f64, &[u8]) -> bool) -> (u32, u64) {
+        let (x, rank) = self.descend_while(below_min);
         match self.next(x) {
             NIL => (NIL, 0),
             slot => (slot, rank + 1),
@@ -403,22 +410,7 @@ impl SkipList {
     /// The last element for which `within_max` holds, with its 1-based rank; `(NIL, 0)` when
     /// there is none. `within_max` must hold for a prefix of the order.
     pub(super) fn last_where(&self, within_max: impl Fn(f64, &[u8]) -> bool) -> (u32, u64) {
-        let mut rank = 0u64;
-        let mut x = HEAD;
-        for i in (0..self.level).rev() {
-            loop {
-                let link = *self.nodes[x as usize].level(i);
-                if link.forward == NIL {
-                    break;
-                }
-                let next = &self.nodes[link.forward as usize];
-                if !within_max(next.score, &next.member) {
-                    break;
-                }
-                rank += u64::from(link.span);
-                x = link.forward;
-            }
-        }
+        let (x, rank) = self.descend_while(within_max);
         if x == HEAD { (NIL, 0) } else { (x, rank) }
     }
 
