@@ -251,23 +251,9 @@ impl Access for Db {
         let shard = self.shard_of(key);
         let guard = self.guard();
         let now = LazyNow::new();
-        loop {
-            let current = self.load(shard, key, &guard);
-            let live = current.filter(|entry| !entry.is_expired_lazy(&now));
-            let (write, result) = f(live.map(Self::view_of))?;
-            if write == Write::Keep {
-                if let Some(expired) = current.filter(|entry| entry.is_expired_lazy(&now)) {
-                    self.expire_entry(shard, key, expired, &guard);
-                }
-                return Ok(result);
-            }
-            if write == Write::Delete && current.is_none() {
-                return Ok(result);
-            }
-            let new = Self::entry_for_write(shard, live, write);
-            if self.replace_slot(shard, key, current, new, &guard) {
-                return Ok(result);
-            }
+        match self.update_in_place(shard, key, &mut f, &now, &guard) {
+            Some(result) => result,
+            None => self.update_detaching(shard, key, f, &now, &guard),
         }
     }
 
@@ -368,6 +354,114 @@ impl Access for Db {
 }
 
 impl Db {
+    /// `update`'s fast path, for a missing key or a string: the closure decides inside the
+    /// map's own compare-and-swap, so a write probes the table once. Returns `None` when the
+    /// key holds a collection, whose replacement needs the detach protocol of
+    /// `update_detaching`.
+    fn update_in_place<R>(
+        &self,
+        shard: &Shard,
+        key: &[u8],
+        f: &mut impl FnMut(Option<KeyView<'_>>) -> Result<(Write, R)>,
+        now: &LazyNow,
+        guard: &LocalGuard<'_>,
+    ) -> Option<Result<R>> {
+        enum Stop<R> {
+            Keep(R),
+            Failed(Error),
+            Locked,
+            Collection,
+        }
+        let mut attempt = 0;
+        loop {
+            let mut published = None;
+            let mut expired = None;
+            let outcome = shard.map.compute(
+                SmallBytes::new(key),
+                |current| {
+                    let entry = current.map(|(_, entry)| entry);
+                    match entry.map(|entry| &entry.value) {
+                        Some(Stored::Locked(_)) => return Operation::Abort(Stop::Locked),
+                        Some(Stored::Collection(_)) => return Operation::Abort(Stop::Collection),
+                        _ => {}
+                    }
+                    let live = entry.filter(|entry| !entry.is_expired_lazy(now));
+                    expired = entry.filter(|_| live.is_none());
+                    match f(live.map(Self::view_of)) {
+                        Err(error) => Operation::Abort(Stop::Failed(error)),
+                        Ok((Write::Keep, result)) => Operation::Abort(Stop::Keep(result)),
+                        Ok((Write::Delete, result)) if entry.is_none() => {
+                            Operation::Abort(Stop::Keep(result))
+                        }
+                        Ok((Write::Delete, result)) => {
+                            published = Some(result);
+                            Operation::Remove
+                        }
+                        Ok((write, result)) => {
+                            published = Some(result);
+                            let new = Self::entry_for_write(shard, live, write);
+                            Operation::Insert(new.expect("only Delete publishes no entry"))
+                        }
+                    }
+                },
+                guard,
+            );
+            let (old, new) = match outcome {
+                Compute::Aborted(Stop::Keep(result)) => {
+                    if let Some(expired) = expired {
+                        self.expire_entry(shard, key, expired, guard);
+                    }
+                    return Some(Ok(result));
+                }
+                Compute::Aborted(Stop::Failed(error)) => return Some(Err(error)),
+                Compute::Aborted(Stop::Collection) => return None,
+                Compute::Aborted(Stop::Locked) => {
+                    spin_wait(attempt);
+                    attempt += 1;
+                    continue;
+                }
+                Compute::Inserted(_, new) => (None, Some(new)),
+                Compute::Updated { old: (_, old), new: (_, new) } => (Some(old), Some(new)),
+                Compute::Removed(_, old) => (Some(old), None),
+            };
+            let bytes = |entry: Option<&Entry>| entry.map_or(0, |entry| entry_bytes(key, entry));
+            let deadline = |entry: Option<&Entry>| entry.map_or(NO_DEADLINE, |e| e.deadline_ms);
+            shard.account(bytes(new) - bytes(old));
+            shard.track_deadline_change(key, deadline(old), deadline(new));
+            return Some(Ok(published.expect("set with every publishing operation")));
+        }
+    }
+
+    /// `update`'s general path: decide on a loaded entry, then publish with `replace_slot`,
+    /// which detaches a collection cell under its mutex.
+    fn update_detaching<R>(
+        &self,
+        shard: &Shard,
+        key: &[u8],
+        mut f: impl FnMut(Option<KeyView<'_>>) -> Result<(Write, R)>,
+        now: &LazyNow,
+        guard: &LocalGuard<'_>,
+    ) -> Result<R> {
+        loop {
+            let current = self.load(shard, key, guard);
+            let live = current.filter(|entry| !entry.is_expired_lazy(now));
+            let (write, result) = f(live.map(Self::view_of))?;
+            if write == Write::Keep {
+                if let Some(expired) = current.filter(|entry| entry.is_expired_lazy(now)) {
+                    self.expire_entry(shard, key, expired, guard);
+                }
+                return Ok(result);
+            }
+            if write == Write::Delete && current.is_none() {
+                return Ok(result);
+            }
+            let new = Self::entry_for_write(shard, live, write);
+            if self.replace_slot(shard, key, current, new, guard) {
+                return Ok(result);
+            }
+        }
+    }
+
     /// Deletes the key of a collection that an operation just emptied. Runs with the cell's
     /// mutex held (`dead` is its flag), so no one else can detach or fill the cell meanwhile.
     fn remove_emptied(

@@ -24,6 +24,7 @@ use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 
 use crossbeam_queue::SegQueue;
+use crossbeam_utils::CachePadded;
 
 use crate::engine::bytes::SmallBytes;
 use crate::engine::entry::{Entry, NO_DEADLINE, Stored};
@@ -65,12 +66,19 @@ fn new_shard_map(_hasher: HashState, _collector: &std::sync::Arc<seize::Collecto
 }
 
 #[derive(Debug)]
-pub(crate) struct Shard {
-    pub(crate) map: ShardMap,
+struct WriteCounters {
     /// Bytes this shard's keys hold; a per-shard counter so no write touches a global atomic.
     used_memory_bytes: AtomicI64,
     /// Source of entry versions (see `Entry::version`).
     write_seq: AtomicU64,
+}
+
+#[derive(Debug)]
+pub(crate) struct Shard {
+    pub(crate) map: ShardMap,
+    /// Counters every write updates, on their own cache line: next to the map's header (which
+    /// every read loads) they would make each write invalidate readers' cached copy of it.
+    counters: CachePadded<WriteCounters>,
     /// Keys given a deadline, handed from any writer to the shard's owning core without a
     /// lock (the queue) and kept in deadline order by the owner (the heap).
     expiry_queue: SegQueue<(u64, SmallBytes)>,
@@ -85,8 +93,10 @@ impl Shard {
     pub(crate) fn new(hasher: HashState, collector: &std::sync::Arc<seize::Collector>) -> Shard {
         Shard {
             map: new_shard_map(hasher, collector),
-            used_memory_bytes: AtomicI64::new(0),
-            write_seq: AtomicU64::new(1),
+            counters: CachePadded::new(WriteCounters {
+                used_memory_bytes: AtomicI64::new(0),
+                write_seq: AtomicU64::new(1),
+            }),
             expiry_queue: SegQueue::new(),
             expiry_heap: Mutex::new(BinaryHeap::new()),
             expiry_records: AtomicI64::new(0),
@@ -99,7 +109,7 @@ impl Shard {
     pub(crate) fn next_version(&self) -> u64 {
         // Relaxed: versions need uniqueness, not ordering; publication of the entry that
         // carries one is ordered by the map's own compare-and-swap.
-        self.write_seq.fetch_add(1, Ordering::Relaxed)
+        self.counters.write_seq.fetch_add(1, Ordering::Relaxed)
     }
 
     /// Adds `delta` bytes to this shard's `used_memory`.
@@ -108,13 +118,13 @@ impl Shard {
         if delta != 0 {
             // Relaxed: a statistic read by INFO and by the maxmemory check, which tolerate a
             // momentarily stale sum.
-            self.used_memory_bytes.fetch_add(delta, Ordering::Relaxed);
+            self.counters.used_memory_bytes.fetch_add(delta, Ordering::Relaxed);
         }
     }
 
     pub(crate) fn used_memory_bytes(&self) -> i64 {
         // Relaxed: see `account`.
-        self.used_memory_bytes.load(Ordering::Relaxed)
+        self.counters.used_memory_bytes.load(Ordering::Relaxed)
     }
 
     /// Tracks the change in volatile keys when `old` is replaced by `new`.
