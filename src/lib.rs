@@ -27,11 +27,15 @@
 //!   - [`engine::types`]: lists, hashes, sets and sorted sets as plain data structures.
 //!   - `engine::expire`: active expiry, bounded per shard per cycle.
 //!   - [`engine::num`], [`engine::glob`]: Redis's number and pattern rules.
+//! - [`protocol`]: RESP2/RESP3 with no engine imports: the incremental request parser
+//!   (multibulk and inline, Redis's limits and error texts), the reply encoder, and
+//!   [`Frame`](protocol::Frame) for decoding replies in clients and tests.
 //! - `sync`: the one switch between `std` and `loom` primitives (`--cfg corekv_loom`).
 
 #![deny(unsafe_op_in_unsafe_fn)]
 
 pub mod engine;
+pub mod protocol;
 pub(crate) mod sync;
 
 pub use engine::bytes::SmallBytes;
