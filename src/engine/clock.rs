@@ -21,8 +21,10 @@ pub fn lru_clock(now_ms: u64) -> u32 {
 
 /// The LRU clock as last refreshed (by maintenance cycles, every 100 ms), so the read path can
 /// record an access without a clock call, as Redis's `server.lruclock` does. A process-wide
-/// cache of the time, not part of any protocol, hence a plain std atomic.
-static CACHED_LRU_CLOCK: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+/// cache of the time, not part of any protocol, hence a plain std atomic. Padded: every
+/// operation on every core reads it, so it must not share a cache line with anything written.
+static CACHED_LRU_CLOCK: crossbeam_utils::CachePadded<std::sync::atomic::AtomicU32> =
+    crossbeam_utils::CachePadded::new(std::sync::atomic::AtomicU32::new(0));
 
 /// The cached LRU clock (refreshed on first use if nothing refreshed it yet).
 #[inline]
