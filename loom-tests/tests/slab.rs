@@ -3,6 +3,12 @@
 //! freeing locally, then the owner reuses. No block may be handed out twice, none may be lost.
 //! Built only under `--cfg corekv_loom`, where the pool's atomics and mutexes are loom's. Run
 //! with `scripts/loom.sh`.
+//!
+//! **Known gap (open):** with `LOOM_LOG=info` this model reports "Completed in 1 iterations",
+//! and a mutation that takes the remote stack with a `load` instead of a `swap` (so it is
+//! handed out twice) still passes, so loom is not yet exploring the push/take race here. The
+//! same cross-thread reuse is checked without loom by `engine::slab::tests` and by the bench's
+//! start-up self-check; find why loom sees no branch point before relying on this model.
 #![cfg(corekv_loom)]
 
 use std::collections::HashSet;
