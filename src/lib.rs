@@ -26,6 +26,8 @@
 //!   - [`engine::ops`]: Redis's commands as traits over `Access` (strings, keys, ...).
 //!   - [`engine::types`]: lists, hashes, sets and sorted sets as plain data structures.
 //!   - `engine::expire`: active expiry, bounded per shard per cycle.
+//!   - `engine::slab`: a per-core slab pool for fixed-size blocks, measured against mimalloc
+//!     (`results/slab-vs-mimalloc.md`) and not wired into the engine yet.
 //!   - [`engine::num`], [`engine::glob`]: Redis's number and pattern rules.
 //! - [`protocol`]: RESP2/RESP3 with no engine imports: the incremental request parser
 //!   (multibulk and inline, Redis's limits and error texts), the reply encoder, and

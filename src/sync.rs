@@ -1,7 +1,8 @@
 //! The one place that chooses between `std` and `loom` synchronisation primitives.
 //!
 //! Every atomic, mutex and `Arc` that takes part in a concurrent protocol of corekv's own (the
-//! slot protocol in `engine::slot`, transaction key locks, per-shard counters) is imported from
+//! slot protocol in `engine::slot`, transaction key locks, per-shard counters, the slab pool's
+//! remote-free stacks) is imported from
 //! here, never from `std` directly. Under `--cfg corekv_loom` (set only by `scripts/loom.sh`,
 //! never by a cargo feature, so `cargo test --workspace` can never pull loom into ordinary
 //! builds) they are loom's model-checked versions.
@@ -9,12 +10,12 @@
 #[cfg(not(corekv_loom))]
 pub(crate) use std::sync::Arc;
 #[cfg(not(corekv_loom))]
-pub(crate) use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
+pub(crate) use std::sync::atomic::{AtomicI64, AtomicPtr, AtomicU64, Ordering};
 
 #[cfg(corekv_loom)]
 pub(crate) use loom::sync::Arc;
 #[cfg(corekv_loom)]
-pub(crate) use loom::sync::atomic::{AtomicI64, AtomicU64, Ordering};
+pub(crate) use loom::sync::atomic::{AtomicI64, AtomicPtr, AtomicU64, Ordering};
 
 /// A mutual-exclusion lock for one collection value (never wider than one key).
 ///

@@ -25,6 +25,8 @@ mod loom_map;
 pub mod num;
 pub mod ops;
 mod shard;
+#[doc(hidden)]
+pub mod slab;
 mod txn;
 pub mod types;
 
