@@ -10,12 +10,9 @@
 //! allocates its 64-byte nodes itself. Wiring it into `SmallBytes` (a class-tagged handle
 //! instead of `Box<[u8]>`, a thread-local pool, frees from seize's reclaimer on any thread) is
 //! the follow-up, to be measured through the engine bench, not only here. It is
-//! `#[doc(hidden)] pub` so that the bench can reach it.
-//!
-//! **Open before it is wired in:** a loom model of the remote-free path. The first attempt did
-//! not bite (a mutation that takes the remote stack with `load` instead of `swap` passed, and
-//! loom reported one iteration for it), so it was not kept; the cross-thread reuse is checked
-//! without loom by this module's unit tests and the bench's start-up self-check.
+//! `#[doc(hidden)] pub` so that the bench and the loom model in `loom-tests/tests/slab.rs` can
+//! reach it (the model fails on a mutation that takes the remote stack with `load` instead of
+//! `swap`).
 //!
 //! # Layout
 //!
