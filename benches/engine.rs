@@ -29,6 +29,9 @@
 use std::hint::black_box;
 use std::io::Write as _;
 use std::path::PathBuf;
+
+#[path = "support/mod.rs"]
+mod support;
 use std::sync::Barrier;
 use std::time::{Duration, Instant};
 
@@ -480,24 +483,13 @@ fn latency(workload: &Workload) {
          \"rows\":[{}]}}\n",
         rows.join(",")
     );
-    let dir = criterion_home();
+    let dir = support::criterion_home();
     std::fs::create_dir_all(&dir).expect("criterion dir");
     let path = dir.join("engine-latency.json");
     std::fs::File::create(&path)
         .and_then(|mut file| file.write_all(json.as_bytes()))
         .expect("write latency json");
     println!("latency written to {}", path.display());
-}
-
-/// Where criterion writes its reports (its own rule: `$CRITERION_HOME`, else
-/// `$CARGO_TARGET_DIR/criterion`, else `target/criterion`).
-fn criterion_home() -> PathBuf {
-    if let Some(home) = std::env::var_os("CRITERION_HOME") {
-        return PathBuf::from(home);
-    }
-    std::env::var_os("CARGO_TARGET_DIR")
-        .map_or_else(|| PathBuf::from("target"), PathBuf::from)
-        .join("criterion")
 }
 
 fn main() {

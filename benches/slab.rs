@@ -33,7 +33,8 @@
 use std::cell::RefCell;
 use std::hint::black_box;
 use std::io::Write as _;
-use std::path::PathBuf;
+#[path = "support/mod.rs"]
+mod support;
 use std::sync::{Barrier, LazyLock};
 use std::time::{Duration, Instant};
 
@@ -347,23 +348,13 @@ fn memory_pass() {
         println!("memory {line}");
         lines.push(line);
     }
-    let dir = criterion_home();
+    let dir = support::criterion_home();
     std::fs::create_dir_all(&dir).expect("criterion dir");
     let path = dir.join("slab-memory.json");
     std::fs::File::create(&path)
         .and_then(|mut file| file.write_all(format!("[{}]\n", lines.join(",")).as_bytes()))
         .expect("write memory json");
     println!("memory written to {}", path.display());
-}
-
-/// Where criterion writes its reports (its own rule, as in `benches/engine.rs`).
-fn criterion_home() -> PathBuf {
-    if let Some(home) = std::env::var_os("CRITERION_HOME") {
-        return PathBuf::from(home);
-    }
-    std::env::var_os("CARGO_TARGET_DIR")
-        .map_or_else(|| PathBuf::from("target"), PathBuf::from)
-        .join("criterion")
 }
 
 /// Checks the pool's one promise before timing it: across a cross-thread free and reuse, no
