@@ -28,8 +28,6 @@
 
 use std::hint::black_box;
 use std::io::Write as _;
-use std::path::PathBuf;
-
 #[path = "support/mod.rs"]
 mod support;
 use std::sync::Barrier;
