@@ -18,9 +18,12 @@ use crate::engine::txn::Txn;
 use crate::sync::{Arc, AtomicU64, spin_wait};
 
 /// Bit offset of the shard index within a key's hash. papaya uses the low bits (table index)
-/// and the top 7 bits (tag byte) of the same hash; bits from 40 up are free unless a shard's
-/// table passes 2^40 slots, so the shard choice does not skew either.
+/// and the top 7 bits (tag byte) of the same hash; bits 40..57 are free unless a shard's table
+/// passes 2^40 slots, so the shard choice skews neither.
 const SHARD_HASH_SHIFT: u32 = 40;
+
+// The widest shard index must stay below papaya's tag bits.
+const _: () = assert!(super::MAX_SHARDS.trailing_zeros() + SHARD_HASH_SHIFT <= 57);
 
 /// One logical database.
 pub struct Db {

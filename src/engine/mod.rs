@@ -53,8 +53,9 @@ pub const DEFAULT_DATABASES: usize = 16;
 /// and that one SCAN step (one shard) stays small.
 const SHARDS_PER_CORE: usize = 16;
 
-/// Largest shard count accepted: the shard index uses 24 hash bits (see `db::SHARD_HASH_SHIFT`).
-pub const MAX_SHARDS: usize = 1 << 20;
+/// Largest shard count accepted: the shard index uses hash bits 40..57, which papaya's table
+/// index (low bits) and tag byte (bits 57..64) leave free (see `db::SHARD_HASH_SHIFT`).
+pub const MAX_SHARDS: usize = 1 << 17;
 
 /// How often a maintenance thread runs active expiry (Redis's default `hz 10`).
 const MAINTENANCE_INTERVAL: Duration = Duration::from_millis(100);
