@@ -329,27 +329,12 @@ impl SkipList {
     pub(super) fn rank_of(&self, slot: u32) -> u64 {
         let node = &self.nodes[slot as usize];
         let (score, member) = (node.score, node.member.as_slice());
-        let mut rank = 0u64;
-        let mut x = HEAD;
-        for i in (0..self.level).rev() {
-            loop {
-                let link = *self.nodes[x as usize].level(i);
-                if link.forward == NIL {
-                    break;
-                }
-                let next = &self.nodes[link.forward as usize];
-                // Walk while next <= (score, member).
-                if precedes(score, member, next.score, &next.member) {
-                    break;
-                }
-                rank += u64::from(link.span);
-                x = link.forward;
-            }
-            if x == slot {
-                return rank;
-            }
-        }
-        unreachable!("slot {slot} is not linked")
+        // Walk while next <= (score, member): the descent ends on the element itself.
+        let (x, rank) = self.descend_while(|next_score, next_member| {
+            !precedes(score, member, next_score, next_member)
+        });
+        assert_eq!(x, slot, "slot {slot} is not linked");
+        rank
     }
 
     /// The element with 1-based `rank` (`1..=len`), or NIL (Redis's `zslGetElementByRank`).
