@@ -36,8 +36,10 @@
 
 #![deny(unsafe_op_in_unsafe_fn)]
 
+pub mod commands;
 pub mod engine;
 pub mod protocol;
+pub mod server;
 pub(crate) mod sync;
 
 pub use engine::bytes::SmallBytes;

@@ -197,6 +197,21 @@ impl<'db> Txn<'db> {
         Ok(f(&collections))
     }
 
+    /// The database the transaction runs on.
+    pub fn db(&self) -> &'db Db {
+        self.db
+    }
+
+    /// The [`Db::watch_version`] the key had when the transaction locked it (`None`: missing or
+    /// expired), which nothing else can have changed since: EXEC compares WATCH's versions with
+    /// these before running anything. Only meaningful before the transaction changes the key.
+    pub fn locked_version(&self, key: &[u8]) -> Result<Option<(u64, u64)>> {
+        let index = self.slot_index(key)?;
+        let slots = self.slots.borrow();
+        let slot = &slots[index];
+        Ok(slot.staged.is_some().then_some((slot.prev_version, slot.prev_cell_version)))
+    }
+
     /// Stores `value` at `key`, replacing whatever it held. An empty collection deletes it.
     pub fn put(&self, key: &[u8], value: OwnedValue) -> Result<()> {
         let index = self.slot_index(key)?;

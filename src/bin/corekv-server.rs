@@ -1,0 +1,64 @@
+//! `corekv-server`: the RESP server. `corekv-server [corekv.conf] [--option value ...]`.
+
+use std::process::ExitCode;
+
+use corekv::server::{self, Config};
+
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    if args.iter().any(|a| a == "--help" || a == "-h") {
+        println!("Usage: corekv-server [/path/to/corekv.conf] [--option value ...]");
+        return ExitCode::SUCCESS;
+    }
+    if args.iter().any(|a| a == "--version" || a == "-v") {
+        println!("corekv-server {}", env!("CARGO_PKG_VERSION"));
+        return ExitCode::SUCCESS;
+    }
+    tracing_subscriber::fmt().with_target(false).with_writer(std::io::stderr).init();
+    let config = match Config::from_args(args) {
+        Ok(config) => config,
+        Err(error) => {
+            eprintln!("{error}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let handle = match server::start(config, None) {
+        Ok(handle) => handle,
+        Err(error) => {
+            eprintln!("corekv-server: cannot start: {error}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let shared = handle.shared().clone();
+    tracing::info!(
+        version = env!("CARGO_PKG_VERSION"),
+        addrs = ?handle.addrs(),
+        shards = shared.engine.shards(),
+        workers = shared.inboxes.len(),
+        mode = "memory-only",
+        "corekv ready to accept connections"
+    );
+    let mut signals = match signal_hook::iterator::Signals::new([
+        signal_hook::consts::SIGTERM,
+        signal_hook::consts::SIGINT,
+    ]) {
+        Ok(signals) => signals,
+        Err(error) => {
+            eprintln!("corekv-server: cannot install signal handlers: {error}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let signal_shared = shared.clone();
+    std::thread::spawn(move || {
+        if let Some(signal) = signals.forever().next() {
+            tracing::info!(signal, "received a shutdown signal, shutting down");
+            signal_shared.shutdown();
+        }
+    });
+    handle.join();
+    tracing::info!("corekv is now ready to exit, bye bye");
+    ExitCode::SUCCESS
+}

@@ -1,0 +1,7 @@
+//! Keys commands.
+
+use crate::commands::Command;
+
+pub(super) fn commands() -> Vec<Command> {
+    Vec::new()
+}

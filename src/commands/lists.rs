@@ -1,0 +1,7 @@
+//! Lists commands.
+
+use crate::commands::Command;
+
+pub(super) fn commands() -> Vec<Command> {
+    Vec::new()
+}

@@ -1,0 +1,7 @@
+//! Zsets commands.
+
+use crate::commands::Command;
+
+pub(super) fn commands() -> Vec<Command> {
+    Vec::new()
+}

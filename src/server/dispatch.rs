@@ -1,0 +1,297 @@
+//! Running one request: Redis's `processCommand` checks, in its order, then the handler.
+//!
+//! 1. unknown command, 2. arity, 3. authentication, 4. RESP2 subscribe-mode restrictions,
+//! 5. MULTI queueing, 6. execution with timing (commandstats, latency histogram, SLOWLOG),
+//! 7. waking clients blocked on the keys a write touched.
+
+use std::time::Instant;
+
+use crate::commands::args::{unknown_command, wrong_arity};
+use crate::commands::{Command, Ctx, Flags};
+use crate::engine::{Access, Db};
+use crate::protocol::Protocol;
+use crate::server::Shared;
+use crate::server::client::{Client, Multi, ReplyMode};
+use crate::server::stats::{WorkerStats, bump};
+
+/// The worker-side context of a request.
+#[derive(Debug, Clone, Copy)]
+pub struct Runner<'a> {
+    /// Server-wide state.
+    pub shared: &'a Shared,
+    /// The worker's counters.
+    pub stats: &'a WorkerStats,
+}
+
+impl Runner<'_> {
+    /// Runs one request and appends its reply (if any) to `out`.
+    pub fn execute(&self, client: &mut Client, out: &mut Vec<u8>, args: &[&[u8]]) {
+        let start_len = out.len();
+        let mode = client.reply_mode;
+        self.dispatch(client, out, args);
+        match mode {
+            ReplyMode::On => {
+                if client.reply_mode == ReplyMode::Skip {
+                    client.reply_mode = ReplyMode::SkipThis;
+                }
+            }
+            ReplyMode::Off => {
+                if client.reply_mode == ReplyMode::Off {
+                    out.truncate(start_len);
+                }
+            }
+            ReplyMode::SkipThis => {
+                out.truncate(start_len);
+                if client.reply_mode == ReplyMode::SkipThis {
+                    client.reply_mode = ReplyMode::On;
+                }
+            }
+            ReplyMode::Skip => client.reply_mode = ReplyMode::SkipThis,
+        }
+    }
+
+    fn reject(
+        &self,
+        client: &mut Client,
+        out: &mut Vec<u8>,
+        command: Option<&Command>,
+        text: &[u8],
+    ) {
+        if let Some(multi) = client.multi.as_mut() {
+            multi.dirty = true;
+        }
+        if let Some(command) = command {
+            bump(&self.stats.commands[command.id].rejected_calls, 1);
+        }
+        bump(&self.stats.error_replies, 1);
+        crate::protocol::Encoder::new(out, client.protocol).error(text);
+    }
+
+    fn dispatch(&self, client: &mut Client, out: &mut Vec<u8>, args: &[&[u8]]) {
+        let shared = self.shared;
+        let Some(command) = shared.commands.lookup(args[0]) else {
+            self.reject(client, out, None, &unknown_command(args));
+            return;
+        };
+        if !command.arity_ok(args.len()) {
+            self.reject(client, out, Some(command), &wrong_arity(command.name));
+            return;
+        }
+        if !client.authenticated && !command.flags.contains(Flags::NO_AUTH) {
+            self.reject(client, out, Some(command), b"NOAUTH Authentication required.");
+            return;
+        }
+        if client.in_subscribe_mode() && !command.flags.contains(Flags::SUBSCRIBE_OK) {
+            let text = format!(
+                "ERR Can't execute '{}': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / \
+                 RESET are allowed in this context",
+                command.name
+            );
+            self.reject(client, out, Some(command), text.as_bytes());
+            return;
+        }
+        if client.multi.is_some() && !command.flags.contains(Flags::TXN_CONTROL) {
+            if command.flags.contains(Flags::NO_MULTI) {
+                self.reject(
+                    client,
+                    out,
+                    Some(command),
+                    b"ERR Command not allowed inside a transaction",
+                );
+                return;
+            }
+            let multi = client.multi.as_mut().expect("checked above");
+            multi.queued.push((command.id, args.iter().map(|a| a.to_vec()).collect()));
+            // Relaxed: CLIENT LIST shows an approximate count.
+            client.info.multi.store(multi.queued.len() + 1, std::sync::atomic::Ordering::Relaxed);
+            out.extend_from_slice(crate::protocol::QUEUED);
+            return;
+        }
+        let db = shared.engine.db(client.db);
+        self.run(command, client, db, out, args);
+        if command.flags.contains(Flags::WRITE) && shared.blocking.active() {
+            let mut keys = Vec::new();
+            command.keys_of(args, &mut keys);
+            shared.blocking.signal(&shared.inboxes, client.db, &keys);
+        }
+    }
+
+    /// Runs a command's handler on `access` with timing and statistics.
+    fn run_on<A: Access>(
+        &self,
+        command: &Command,
+        client: &mut Client,
+        access: &A,
+        out: &mut Vec<u8>,
+        args: &[&[u8]],
+        handler: impl FnOnce(&mut Ctx<'_, A>, &[&[u8]]),
+    ) {
+        client.command_failed = false;
+        let started = Instant::now();
+        {
+            let mut ctx = Ctx { shared: self.shared, client, stats: self.stats, access, out };
+            handler(&mut ctx, args);
+        }
+        let nanos = started.elapsed().as_nanos() as u64;
+        let stats = &self.stats.commands[command.id];
+        bump(&stats.calls, 1);
+        bump(&stats.usec, nanos / 1000);
+        stats.latency.get_or_init(Default::default).record(nanos);
+        bump(&self.stats.commands_processed, 1);
+        if client.command_failed {
+            bump(&stats.failed_calls, 1);
+            bump(&self.stats.error_replies, 1);
+        }
+        // Relaxed: CLIENT LIST's last command is informational.
+        client.info.last_command.store(command.id, std::sync::atomic::Ordering::Relaxed);
+        self.slowlog(command, client, args, nanos / 1000);
+    }
+
+    fn run(
+        &self,
+        command: &Command,
+        client: &mut Client,
+        db: &Db,
+        out: &mut Vec<u8>,
+        args: &[&[u8]],
+    ) {
+        let handler = command.run.db;
+        self.run_on(command, client, db, out, args, |ctx, args| handler(ctx, args));
+    }
+
+    fn slowlog(&self, command: &Command, client: &Client, args: &[&[u8]], micros: u64) {
+        if command.flags.contains(Flags::SKIP_SLOWLOG) {
+            return;
+        }
+        let (threshold, max_len) = {
+            let config = self.shared.config.read();
+            (config.slowlog_log_slower_than, config.slowlog_max_len)
+        };
+        if threshold < 0 || micros < threshold as u64 {
+            return;
+        }
+        let name = client.info.name.lock().clone().unwrap_or_default();
+        self.shared.slowlog.lock().push(
+            args,
+            micros,
+            client.info.addr.to_string(),
+            name,
+            max_len as usize,
+        );
+    }
+
+    /// EXEC: runs the queued commands atomically, each key command inside one transaction
+    /// holding all their keys (see `Flags::KEYSPACE` for the commands that run between
+    /// transaction segments).
+    pub fn exec(&self, client: &mut Client, out: &mut Vec<u8>) {
+        let Some(multi) = client.multi.take() else {
+            self.reject(client, out, None, b"ERR EXEC without MULTI");
+            return;
+        };
+        // Relaxed: informational.
+        client.info.multi.store(0, std::sync::atomic::Ordering::Relaxed);
+        let watched = std::mem::take(&mut client.watched);
+        if multi.dirty {
+            crate::protocol::Encoder::new(out, client.protocol)
+                .error(b"EXECABORT Transaction discarded because of previous errors.");
+            bump(&self.stats.error_replies, 1);
+            return;
+        }
+        let commands = &self.shared.commands;
+        let queued: Vec<(&Command, Vec<&[u8]>)> = multi
+            .queued
+            .iter()
+            .map(|(id, args)| (&commands.all()[*id], args.iter().map(Vec::as_slice).collect()))
+            .collect();
+        // Watched keys of other databases cannot be locked with this database's keys: they are
+        // compared just before (a write racing this comparison is ordered before EXEC).
+        for watch in watched.iter().filter(|w| w.db != client.db) {
+            if self.shared.engine.db(watch.db).watch_version(&watch.key) != watch.version {
+                write_null_array(out, client.protocol);
+                return;
+            }
+        }
+        let same_db: Vec<&crate::server::client::Watched> =
+            watched.iter().filter(|w| w.db == client.db).collect();
+        let mut written: Vec<(usize, Vec<u8>)> = Vec::new();
+        let mut index = 0;
+        let mut first = true;
+        client.in_exec = true;
+        while first || index < queued.len() {
+            // The next segment: key commands up to the next whole-keyspace command.
+            let end = queued[index..]
+                .iter()
+                .position(|(c, _)| c.flags.contains(Flags::KEYSPACE))
+                .map_or(queued.len(), |p| index + p);
+            let mut keys: Vec<&[u8]> = Vec::new();
+            for (command, args) in &queued[index..end] {
+                command.keys_of(args, &mut keys);
+            }
+            if first {
+                keys.extend(same_db.iter().map(|w| w.key.as_slice()));
+            }
+            let db = self.shared.engine.db(client.db);
+            let aborted = db
+                .transaction(&keys, |txn| {
+                    if first {
+                        for watch in &same_db {
+                            if txn.locked_version(&watch.key)? != watch.version {
+                                return Ok(true);
+                            }
+                        }
+                        crate::protocol::Encoder::new(out, client.protocol).array(queued.len());
+                    }
+                    for (command, args) in &queued[index..end] {
+                        let handler = command.run.txn;
+                        self.run_on(command, client, txn, out, args, |ctx, args| {
+                            handler(ctx, args)
+                        });
+                        if command.flags.contains(Flags::WRITE) {
+                            let mut keys = Vec::new();
+                            command.keys_of(args, &mut keys);
+                            written.extend(keys.into_iter().map(|k| (client.db, k.to_vec())));
+                        }
+                    }
+                    Ok(false)
+                })
+                .unwrap_or(false);
+            if aborted {
+                write_null_array(out, client.protocol);
+                client.in_exec = false;
+                return;
+            }
+            first = false;
+            index = end;
+            if let Some((command, args)) = queued.get(index) {
+                self.run(command, client, self.shared.engine.db(client.db), out, args);
+                if command.flags.contains(Flags::WRITE) {
+                    self.shared.blocking.signal_all(&self.shared.inboxes);
+                }
+                index += 1;
+            }
+        }
+        client.in_exec = false;
+        if self.shared.blocking.active() {
+            for (db, key) in &written {
+                self.shared.blocking.signal(&self.shared.inboxes, *db, &[key]);
+            }
+        }
+    }
+
+    /// MULTI.
+    pub fn multi(&self, client: &mut Client, out: &mut Vec<u8>) {
+        if client.multi.is_some() {
+            self.reject(client, out, None, b"ERR MULTI calls can not be nested");
+            return;
+        }
+        client.multi = Some(Multi::default());
+        // Relaxed: informational.
+        client.info.multi.store(1, std::sync::atomic::Ordering::Relaxed);
+        out.extend_from_slice(crate::protocol::OK);
+    }
+}
+
+/// EXEC's reply when a watched key changed.
+fn write_null_array(out: &mut Vec<u8>, protocol: Protocol) {
+    crate::protocol::Encoder::new(out, protocol).null_array();
+}
