@@ -434,9 +434,9 @@ impl Worker {
             }
             let outcome = conn.read();
             match outcome {
-                ReadOutcome::Data(n) => {
-                    bump(&self.stats.net_input_bytes, n as u64);
-                    processed += n;
+                ReadOutcome::Data { bytes, .. } => {
+                    bump(&self.stats.net_input_bytes, bytes as u64);
+                    processed += bytes;
                 }
                 ReadOutcome::WouldBlock => {}
                 ReadOutcome::Closed => conn.eof = true,
@@ -470,7 +470,7 @@ impl Worker {
             if conn.client.shutdown_requested {
                 self.shared.shutdown();
             }
-            if let ReadOutcome::Data(_) = outcome {
+            if let ReadOutcome::Data { full: true, .. } = outcome {
                 if processed >= FAIR_SHARE {
                     self.ready.push(token);
                     break;
@@ -687,13 +687,15 @@ impl Worker {
 /// blocking command that found nothing (the rest of the pipeline waits for it).
 fn process_input(runner: &Runner<'_>, conn: &mut Conn) -> Option<Blocked> {
     let mut spare: Vec<&[u8]> = Vec::new();
+    if conn.pending_input() > 0 {
+        conn.client.info.touch();
+    }
     while conn.pending_output() < OUTPUT_PAUSE && !conn.client.close_after_reply {
         let parsed = conn.parser.parse(&conn.rbuf[conn.rstart..conn.rend]);
         match parsed {
             Ok(Some((request, used))) => {
                 let mut args = recycle(spare);
                 args.extend(request.args());
-                conn.client.info.touch();
                 runner.execute(&mut conn.client, &mut conn.wbuf, &args);
                 let blocked = conn.client.block.take().map(|request| Blocked {
                     args: args.iter().map(|a| a.to_vec()).collect(),
