@@ -38,6 +38,7 @@
 
 pub mod engine;
 pub mod protocol;
+pub mod server;
 pub(crate) mod sync;
 
 pub use engine::bytes::SmallBytes;

@@ -1,0 +1,3 @@
+//! The network server (in progress): configuration for now.
+
+pub mod config;
