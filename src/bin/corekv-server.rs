@@ -10,7 +10,7 @@ static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     if args.iter().any(|a| a == "--help" || a == "-h") {
-        println!("Usage: corekv-server [/path/to/corekv.conf] [--option value ...]");
+        println!("{}", corekv::server::config::USAGE);
         return ExitCode::SUCCESS;
     }
     if args.iter().any(|a| a == "--version" || a == "-v") {
@@ -25,7 +25,13 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    let handle = match server::start(config, None) {
+    // Redis works in `dir`: persistence files (when enabled) are relative to it.
+    if let Err(error) = std::env::set_current_dir(&config.dir) {
+        eprintln!("corekv-server: cannot enter dir {}: {error}", config.dir.display());
+        return ExitCode::FAILURE;
+    }
+    let config_file = config.source_path().map(|p| p.to_path_buf());
+    let handle = match server::start(config, config_file) {
         Ok(handle) => handle,
         Err(error) => {
             eprintln!("corekv-server: cannot start: {error}");

@@ -165,7 +165,7 @@ impl Runner<'_> {
         }
         let (threshold, max_len) = {
             let config = self.shared.config.read();
-            (config.slowlog_log_slower_than, config.slowlog_max_len)
+            (config.slowlog_log_slower_than_us, config.slowlog_max_len)
         };
         if threshold < 0 || micros < threshold as u64 {
             return;

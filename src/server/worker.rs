@@ -65,20 +65,20 @@ impl Limits {
         let output = &config.client_output_buffer_limit;
         Limits {
             parser: ParserLimits {
-                proto_max_bulk_len: config.proto_max_bulk_len,
+                proto_max_bulk_len: config.proto_max_bulk_len_bytes,
                 ..ParserLimits::default()
             },
-            query_buffer: config.client_query_buffer_limit as usize,
+            query_buffer: config.client_query_buffer_limit_bytes as usize,
             normal_hard: output.normal.hard_bytes,
             normal_soft: output.normal.soft_bytes,
             normal_soft_seconds: output.normal.soft_seconds,
             pubsub_hard: output.pubsub.hard_bytes,
             pubsub_soft: output.pubsub.soft_bytes,
             pubsub_soft_seconds: output.pubsub.soft_seconds,
-            timeout_seconds: config.timeout,
+            timeout_seconds: config.timeout_seconds,
             maxclients: config.maxclients,
             protected: config.protected_mode && config.requirepass.is_none(),
-            keepalive: config.tcp_keepalive,
+            keepalive: config.tcp_keepalive_seconds,
         }
     }
 }
@@ -132,10 +132,10 @@ fn listen(addr: SocketAddr, backlog: i32) -> io::Result<TcpListener> {
 /// Binds, builds the engine and starts the workers.
 pub fn start(config: Config, config_file: Option<std::path::PathBuf>) -> io::Result<ServerHandle> {
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
-    let workers = if config.workers == 0 { cores } else { config.workers as usize };
-    let mut builder = Engine::builder().databases(config.databases as usize);
+    let workers = if config.workers == 0 { cores } else { config.workers };
+    let mut builder = Engine::builder().databases(config.databases);
     if config.shards > 0 {
-        builder = builder.shards(config.shards as usize);
+        builder = builder.shards(config.shards);
     }
     let engine = builder.build();
 
