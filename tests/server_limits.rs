@@ -144,8 +144,5 @@ fn resp3_replies_use_resp3_types() {
     conn.call(&["SUBSCRIBE", "c"]);
     // RESP3 clients may run any command while subscribed.
     assert_eq!(conn.call_str(&["GET", "missing"]), "_\r\n");
-    assert_eq!(
-        conn.call_str(&["HELLO", "4"]),
-        "-NOPROTO unsupported protocol version\r\n"
-    );
+    assert_eq!(conn.call_str(&["HELLO", "4"]), "-NOPROTO unsupported protocol version\r\n");
 }
