@@ -592,7 +592,7 @@ pub(super) fn help<A: Access>(ctx: &mut Ctx<'_, A>, command: &str, lines: &[&str
 }
 
 /// `CLIENT SETNAME`'s rule: no spaces, newlines or other special characters.
-fn check_client_name(name: &[u8]) -> Result<(), &'static str> {
+pub(super) fn check_client_name(name: &[u8]) -> Result<(), &'static str> {
     if name.iter().any(|&b| !(b'!'..=b'~').contains(&b)) {
         Err("ERR Client names cannot contain spaces, newlines or special characters.")
     } else {

@@ -87,14 +87,84 @@ impl Config {
         Ok(config)
     }
 
-    pub fn get(&self, _pattern: &[u8]) -> Vec<(String, String)> {
-        Vec::new()
+    /// The few options the stand-in knows, as `(name, value)`.
+    fn known(&self) -> Vec<(&'static str, String)> {
+        vec![
+            ("port", self.port.to_string()),
+            ("databases", self.databases.to_string()),
+            ("maxclients", self.maxclients.to_string()),
+            ("timeout", self.timeout.to_string()),
+            ("slowlog-log-slower-than", self.slowlog_log_slower_than.to_string()),
+            ("slowlog-max-len", self.slowlog_max_len.to_string()),
+            ("maxmemory", "0".to_string()),
+            ("maxmemory-policy", "noeviction".to_string()),
+            ("hz", "10".to_string()),
+        ]
     }
 
-    pub fn set(&mut self, name: &[u8], _value: &[u8]) -> Result<(), String> {
-        Err(format!(
-            "ERR Unknown option or number of arguments for CONFIG SET - '{}'",
-            String::from_utf8_lossy(name)
-        ))
+    pub fn source_path(&self) -> Option<&std::path::Path> {
+        None
+    }
+
+    pub fn get(&self, pattern: &[u8]) -> Vec<(String, String)> {
+        let pattern = pattern.to_ascii_lowercase();
+        self.known()
+            .into_iter()
+            .filter(|(name, _)| {
+                crate::engine::glob::matches(&pattern, name.as_bytes())
+            })
+            .map(|(name, value)| (name.to_string(), value))
+            .collect()
+    }
+
+    pub fn get_many(&self, patterns: &[&[u8]]) -> Vec<(String, String)> {
+        let mut reply: Vec<(String, String)> = Vec::new();
+        for pattern in patterns {
+            for (name, value) in self.get(pattern) {
+                if !reply.iter().any(|(seen, _)| *seen == name) {
+                    reply.push((name, value));
+                }
+            }
+        }
+        reply
+    }
+
+    pub fn set(&mut self, name: &[u8], value: &[u8]) -> Result<(), String> {
+        self.set_many(&[(name, value)])
+    }
+
+    pub fn set_many(&mut self, pairs: &[(&[u8], &[u8])]) -> Result<(), String> {
+        let mut candidate = self.clone();
+        for &(name, value) in pairs {
+            let given = String::from_utf8_lossy(name).to_ascii_lowercase();
+            let number = || {
+                std::str::from_utf8(value).ok().and_then(|v| v.parse::<i64>().ok()).ok_or_else(
+                    || {
+                        format!(
+                            "ERR CONFIG SET failed (possibly related to argument '{given}') - \
+                             argument couldn't be parsed into an integer"
+                        )
+                    },
+                )
+            };
+            match given.as_str() {
+                "maxclients" => candidate.maxclients = number()?.max(1) as u64,
+                "timeout" => candidate.timeout = number()?.max(0) as u64,
+                "slowlog-log-slower-than" => candidate.slowlog_log_slower_than = number()?,
+                "slowlog-max-len" => candidate.slowlog_max_len = number()?.max(0) as u64,
+                _ => {
+                    return Err(format!(
+                        "ERR Unknown option or number of arguments for CONFIG SET - '{}'",
+                        String::from_utf8_lossy(name)
+                    ));
+                }
+            }
+        }
+        *self = candidate;
+        Ok(())
+    }
+
+    pub fn rewrite_source(&self) -> Result<(), String> {
+        Err("ERR The server is running without a config file".to_owned())
     }
 }
