@@ -110,9 +110,7 @@ impl Config {
         let pattern = pattern.to_ascii_lowercase();
         self.known()
             .into_iter()
-            .filter(|(name, _)| {
-                crate::engine::glob::matches(&pattern, name.as_bytes())
-            })
+            .filter(|(name, _)| crate::engine::glob::matches(&pattern, name.as_bytes()))
             .map(|(name, value)| (name.to_string(), value))
             .collect()
     }
