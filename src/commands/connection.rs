@@ -32,7 +32,15 @@ pub(super) fn commands() -> Vec<Command> {
             "Returns the server's liveliness response.",
             cmd!(ping),
         ),
-        Command::new("echo", 2, fast, NONE, c, "Returns the given string.", cmd!(echo)),
+        Command::new(
+            "echo",
+            2,
+            fast | Flags::LOADING | Flags::STALE,
+            NONE,
+            c,
+            "Returns the given string.",
+            cmd!(echo),
+        ),
         Command::new(
             "hello",
             -1,
@@ -558,7 +566,7 @@ fn pubsub_command<A: Access>(ctx: &mut Ctx<'_, A>, args: &[&[u8]]) {
         let count = ctx.shared.pubsub.numpat();
         ctx.reply().integer(count as i64);
     } else if is(sub, "help") && args.len() == 2 {
-        help(ctx, "PUBSUB", PUBSUB_HELP);
+        super::server_cmds::help(ctx, "PUBSUB", PUBSUB_HELP);
     } else if ["channels", "numpat", "help"].iter().any(|name| is(sub, name)) {
         let name = format!("pubsub|{}", String::from_utf8_lossy(sub).to_ascii_lowercase());
         ctx.error_text(args::wrong_arity(&name));
@@ -577,22 +585,8 @@ const PUBSUB_HELP: &[&str] = &[
     "    pattern subscriptions(default: no channels).",
 ];
 
-/// Writes a container command's HELP reply as Redis does.
-pub(super) fn help<A: Access>(ctx: &mut Ctx<'_, A>, command: &str, lines: &[&str]) {
-    let mut reply = ctx.reply();
-    reply.array(lines.len() + 2);
-    reply.simple(
-        format!("{command} <subcommand> [<arg> [value] [opt] ...]. Subcommands are:").as_bytes(),
-    );
-    for line in lines {
-        reply.simple(line.as_bytes());
-    }
-    reply.simple(b"HELP");
-    reply.simple(b"    Print this help.");
-}
-
 /// `CLIENT SETNAME`'s rule: no spaces, newlines or other special characters.
-fn check_client_name(name: &[u8]) -> Result<(), &'static str> {
+pub(super) fn check_client_name(name: &[u8]) -> Result<(), &'static str> {
     if name.iter().any(|&b| !(b'!'..=b'~').contains(&b)) {
         Err("ERR Client names cannot contain spaces, newlines or special characters.")
     } else {

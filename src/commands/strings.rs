@@ -418,7 +418,9 @@ fn mget<A: Access>(ctx: &mut Ctx<'_, A>, args: &[&[u8]]) {
 
 fn pairs<'a>(args: &[&'a [u8]]) -> Option<Vec<(&'a [u8], &'a [u8])>> {
     let rest = &args[1..];
-    (rest.len() % 2 == 0).then(|| rest.chunks_exact(2).map(|pair| (pair[0], pair[1])).collect())
+    rest.len()
+        .is_multiple_of(2)
+        .then(|| rest.chunks_exact(2).map(|pair| (pair[0], pair[1])).collect())
 }
 
 fn mset<A: Access>(ctx: &mut Ctx<'_, A>, args: &[&[u8]]) {

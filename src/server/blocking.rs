@@ -15,6 +15,9 @@ use parking_lot::Mutex;
 
 use crate::server::{Inbox, Message};
 
+/// Waiters by (database, key).
+type Waiters = HashMap<(usize, Vec<u8>), Vec<Waiter>, foldhash::fast::RandomState>;
+
 /// A waiting client.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 struct Waiter {
@@ -25,7 +28,7 @@ struct Waiter {
 /// Every blocked client, by (database, key).
 #[derive(Debug, Default)]
 pub struct Blocking {
-    waiters: Mutex<HashMap<(usize, Vec<u8>), Vec<Waiter>, foldhash::fast::RandomState>>,
+    waiters: Mutex<Waiters>,
     /// Registrations (a client counts once per key).
     waiting: AtomicUsize,
 }

@@ -156,7 +156,7 @@ impl Runner<'_> {
         args: &[&[u8]],
     ) {
         let handler = command.run.db;
-        self.run_on(command, client, db, out, args, |ctx, args| handler(ctx, args));
+        self.run_on(command, client, db, out, args, handler);
     }
 
     fn slowlog(&self, command: &Command, client: &Client, args: &[&[u8]], micros: u64) {

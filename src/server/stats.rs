@@ -60,6 +60,14 @@ impl Histogram {
         bump(&self.counts[Self::index(nanos)], 1);
     }
 
+    /// Empties the histogram (CONFIG RESETSTAT).
+    pub fn reset(&self) {
+        for count in self.counts.iter() {
+            // Relaxed: see `WorkerStats::reset`.
+            count.store(0, Ordering::Relaxed);
+        }
+    }
+
     /// Adds this histogram's counts into `totals`.
     pub fn add_to(&self, totals: &mut [u64]) {
         for (total, count) in totals.iter_mut().zip(self.counts.iter()) {
@@ -195,6 +203,9 @@ impl WorkerStats {
             command.usec.store(0, Ordering::Relaxed);
             command.rejected_calls.store(0, Ordering::Relaxed);
             command.failed_calls.store(0, Ordering::Relaxed);
+            if let Some(latency) = command.latency.get() {
+                latency.reset();
+            }
         }
         for counter in [
             &self.commands_processed,
@@ -325,7 +336,7 @@ mod tests {
     #[test]
     fn slowlog_trims_like_redis() {
         let mut log = SlowLog::default();
-        let long = vec![b'x'; 200];
+        let long = [b'x'; 200];
         let args: Vec<&[u8]> = std::iter::repeat_n(&long[..], 40).collect();
         log.push(&args, 5, "127.0.0.1:1".into(), Vec::new(), 2);
         let entry = &log.entries[0];
