@@ -36,6 +36,7 @@
 
 #![deny(unsafe_op_in_unsafe_fn)]
 
+pub mod bench;
 pub mod commands;
 pub mod engine;
 pub mod protocol;
