@@ -1,8 +1,7 @@
 //! corekv: a lock-free, thread-per-core, in-memory key-value engine with Redis's data model.
 //!
-//! It is two things: a server that speaks RESP (coming with the server issue), and this
-//! library, which a Rust program links as its fast-path store: the same keyspace, called
-//! in-process.
+//! It is two things: a server that speaks RESP2/RESP3 (`corekv-server`), and this library,
+//! which a Rust program links as its fast-path store: the same keyspace, called in-process.
 //!
 //! ```
 //! use corekv::{Engine, prelude::*};
@@ -32,6 +31,14 @@
 //! - [`protocol`]: RESP2/RESP3 with no engine imports: the incremental request parser
 //!   (multibulk and inline, Redis's limits and error texts), the reply encoder, and
 //!   [`Frame`](protocol::Frame) for decoding replies in clients and tests.
+//! - [`commands`]: the command table (arity, flags, key positions as `COMMAND INFO` shows them)
+//!   and one file per family; each handler is generic over `Access`, so it runs on a `Db` and,
+//!   inside MULTI/EXEC, on a `Txn`.
+//! - [`server`]: `corekv-server`'s pinned workers and their epoll loops (`worker`), connection
+//!   buffers (`conn`), Redis's dispatch order (`dispatch`), configuration in redis.conf syntax
+//!   (`config`), pub/sub and blocked-client registries, and the counters INFO reads (`stats`).
+//! - [`bench`]: `corekv-bench`'s load generator (RESP over TCP or the embedded engine; closed
+//!   loop, or open loop with coordinated omission corrected; HDR histograms, JSON, `.hgrm`).
 //! - `sync`: the one switch between `std` and `loom` primitives (`--cfg corekv_loom`).
 
 #![deny(unsafe_op_in_unsafe_fn)]
