@@ -114,7 +114,8 @@ fn one_connection(mode: Mode, stop: Stop) -> Load {
 const MS: f64 = 1_000.0;
 
 /// Open loop at 1,000 ops/s: a 50 ms stall every 100 replies holds back the ~50 requests
-/// scheduled behind it, so about half of all requests wait, and p90 is tens of ms. The
+/// scheduled behind it, so about half of all requests wait, and the mean and p90 are tens of
+/// ms. The
 /// service time (from the actual send, what a closed-loop tool measures) sees only the
 /// stalled replies themselves: 1 % of requests, so its p90 stays near the round trip.
 #[test]
@@ -126,7 +127,9 @@ fn open_loop_reports_stalls_that_closed_loop_hides() {
     let overall = &report.results.overall;
     assert_eq!(overall.ops, 1_000);
     let (latency, service) = (&overall.latency_us, &overall.service_time_us);
-    assert!(latency.p50 >= 2.0 * MS, "open-loop p50 {} us should include queueing", latency.p50);
+    // About half the requests queue behind a stall, waiting 1-50 ms: the mean is ~12 ms
+    // (the median sits at the edge of the queued half, so it is not a stable check).
+    assert!(latency.mean >= 5.0 * MS, "open-loop mean {} us should include queueing", latency.mean);
     assert!(latency.p90 >= 20.0 * MS, "open-loop p90 {} us should show the stalls", latency.p90);
     assert!(latency.p99 >= 40.0 * MS, "open-loop p99 {} us", latency.p99);
     assert!(latency.max >= 50.0 * MS, "open-loop max {} us", latency.max);
