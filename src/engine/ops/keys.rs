@@ -112,6 +112,7 @@ pub trait KeyOps: Access {
                 // A key without TTL counts as an infinite TTL.
                 ExpireCondition::Gt => current.is_some_and(|current| when > current),
                 ExpireCondition::Lt => current.is_none_or(|current| when < current),
+                ExpireCondition::XxLt => current.is_some_and(|current| when < current),
             };
             if !allowed {
                 return Ok((Write::Keep, false));
