@@ -526,3 +526,17 @@ fn concurrent_moves_in_opposite_directions_keep_every_key_exactly_once() {
         assert!(in_0 == "$-1\r\n" || in_1 == "$-1\r\n");
     }
 }
+
+#[test]
+fn object_idletime_is_refused_under_an_lfu_policy() {
+    let server = start_corekv(&["--maxmemory-policy", "allkeys-lfu"]);
+    let mut conn = Conn::new(&server);
+    conn.call(&["SET", "k", "v"]);
+    assert_eq!(
+        conn.call_str(&["OBJECT", "IDLETIME", "k"]),
+        "-ERR An LFU maxmemory policy is selected, idle time not tracked. Please note that when \
+         switching between policies at runtime LRU and LFU data will take some time to \
+         adjust.\r\n"
+    );
+    assert_eq!(conn.call_str(&["OBJECT", "IDLETIME", "missing"]), "$-1\r\n");
+}

@@ -73,6 +73,17 @@ const LFU_NOT_SELECTED: &str = "ERR An LFU maxmemory policy is not selected, acc
      not tracked. Please note that when switching between policies at runtime LRU and LFU data \
      will take some time to adjust.";
 
+const LFU_SELECTED: &str = "ERR An LFU maxmemory policy is selected, idle time not tracked. \
+     Please note that when switching between policies at runtime LRU and LFU data will take some \
+     time to adjust.";
+
+/// Whether `maxmemory-policy` is one of the LFU ones (Redis then tracks no idle time).
+fn lfu_selected<A: Access>(ctx: &Ctx<'_, A>) -> bool {
+    use crate::server::config::MaxmemoryPolicy;
+    let policy = ctx.shared.config.read().maxmemory_policy;
+    matches!(policy, MaxmemoryPolicy::AllkeysLfu | MaxmemoryPolicy::VolatileLfu)
+}
+
 fn object<A: Access>(ctx: &mut Ctx<'_, A>, args: &[&[u8]]) {
     let sub = args[1];
     let Some(&(name, arity)) = SUBCOMMANDS.iter().find(|(name, _)| is(sub, name)) else {
@@ -82,7 +93,7 @@ fn object<A: Access>(ctx: &mut Ctx<'_, A>, args: &[&[u8]]) {
         return ctx.error_text(args::wrong_arity(&format!("object|{name}")));
     }
     if name == "help" {
-        return super::super::connection::help(ctx, "OBJECT", HELP);
+        return super::super::server_cmds::help(ctx, "OBJECT", HELP);
     }
     let key = args[2];
     match name {
@@ -95,11 +106,13 @@ fn object<A: Access>(ctx: &mut Ctx<'_, A>, args: &[&[u8]]) {
             None => ctx.reply().null(),
         },
         "idletime" => match ctx.db().peek(key, |view| view.map(|view| view.access_clock)) {
+            Some(_) if lfu_selected(ctx) => ctx.error_text(LFU_SELECTED),
             Some(access_clock) => ctx.reply().integer(idle_seconds(access_clock, now_ms())),
             None => ctx.reply().null(),
         },
-        // FREQ: corekv has no LFU policy yet (it lands with eviction), so, as Redis without
-        // one, it answers a missing key with null and any other with the error.
+        // FREQ: the engine keeps no access counter yet (it lands with LFU eviction), so, as
+        // Redis without an LFU policy, it answers a missing key with null and any other with
+        // the error, whatever the policy.
         _ => match ctx.db().peek(key, |view| view.is_some()) {
             true => ctx.error_text(LFU_NOT_SELECTED),
             false => ctx.reply().null(),
