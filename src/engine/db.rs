@@ -146,7 +146,7 @@ impl Db {
         self.replace_slot(shard, key, Some(entry), None, guard)
     }
 
-    fn view_of<'g>(entry: &'g Entry) -> KeyView<'g> {
+    pub(crate) fn view_of<'g>(entry: &'g Entry) -> KeyView<'g> {
         let value = match &entry.value {
             Stored::Str(value) => ValueRef::Str(value),
             Stored::Collection(cell) => ValueRef::Collection(cell.kind),

@@ -2,6 +2,7 @@
 
 use rand::Rng;
 
+use crate::engine::access::KeyView;
 use crate::engine::clock::now_ms;
 use crate::engine::db::Db;
 use crate::engine::entry::{Kind, Stored};
@@ -91,6 +92,18 @@ impl Db {
         }
         let cursor = if position >= self.shards.len() { 0 } else { position as u64 };
         ScanPage { cursor, keys }
+    }
+
+    /// Calls `f` with the key's view without recording an access (OBJECT reads a key's idle
+    /// time and encoding, as Redis's `LOOKUP_NOTOUCH`, so asking does not reset the answer).
+    /// `None` when missing or expired; an expired key is left for the other paths to reclaim.
+    pub fn peek<R>(&self, key: &[u8], f: impl FnOnce(Option<KeyView<'_>>) -> R) -> R {
+        let shard = self.shard_of(key);
+        let guard = self.guard();
+        match self.load(shard, key, &guard) {
+            Some(entry) if !entry.is_expired(now_ms()) => f(Some(Self::view_of(entry))),
+            _ => f(None),
+        }
     }
 
     /// A random live key (RANDOMKEY), or `None` when the database is empty.

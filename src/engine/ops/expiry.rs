@@ -38,6 +38,9 @@ pub enum ExpireCondition {
     Gt,
     /// Only when the new deadline is earlier (a key without TTL counts as infinite).
     Lt,
+    /// `XX LT` together: only when the key has a TTL and the new deadline is earlier. (`XX GT`
+    /// is plain [`Gt`](Self::Gt), which already needs a TTL; NX combines with nothing.)
+    XxLt,
 }
 
 impl Expiry {

@@ -112,6 +112,7 @@ pub trait KeyOps: Access {
                 // A key without TTL counts as an infinite TTL.
                 ExpireCondition::Gt => current.is_some_and(|current| when > current),
                 ExpireCondition::Lt => current.is_none_or(|current| when < current),
+                ExpireCondition::XxLt => current.is_some_and(|current| when < current),
             };
             if !allowed {
                 return Ok((Write::Keep, false));
@@ -148,10 +149,11 @@ pub trait KeyOps: Access {
         })
     }
 
-    /// EXPIRETIME: the absolute deadline in seconds; -1 without TTL, -2 when missing.
+    /// EXPIRETIME: the absolute deadline in seconds, rounded to the nearest second as Redis's
+    /// `ttlGenericCommand` rounds; -1 without TTL, -2 when missing.
     fn expiretime(&self, key: &[u8]) -> Result<i64> {
         let at = self.pexpiretime(key)?;
-        Ok(if at < 0 { at } else { at / 1000 })
+        Ok(if at < 0 { at } else { (at + 500) / 1000 })
     }
 
     /// PERSIST: removes the TTL; true when there was one.
