@@ -355,7 +355,12 @@ fn hello<A: Access>(ctx: &mut Ctx<'_, A>, args: &[&[u8]]) {
 fn select<A: Access>(ctx: &mut Ctx<'_, A>, args: &[&[u8]]) {
     let index = match args::int(args[1]) {
         Ok(index) if index >= i32::MIN as i64 && index <= i32::MAX as i64 => index,
-        _ => return ctx.error(Error::NotInteger),
+        Ok(_) => {
+            return ctx.error_text(
+                "ERR value is out of range, value must between -2147483648 and 2147483647",
+            );
+        }
+        Err(error) => return ctx.error(error),
     };
     if index < 0 || index as usize >= ctx.shared.engine.databases() {
         return ctx.error(Error::DbIndexOutOfRange);

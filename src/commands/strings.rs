@@ -4,6 +4,7 @@ use crate::commands::args::{self, is};
 use crate::commands::{Command, Ctx, Flags, KeySpec, cmd};
 use crate::engine::access::ValueRef;
 use crate::engine::ops::expiry::Expiry;
+use crate::engine::ops::keys::KeyOps;
 use crate::engine::ops::strings::{GetExOption, SetCondition, SetOptions, StringOps};
 use crate::engine::{Access, Error};
 
@@ -351,6 +352,16 @@ fn getex<A: Access>(ctx: &mut Ctx<'_, A>, args: &[&[u8]]) {
         Ok(expiry_of(parsed.expire)?.map(GetExOption::Expire))
     });
     let result = option.and_then(|option| ctx.access.getex(args[1], option));
+    // Redis parses the amount after looking the key up: a missing key is nil and another type
+    // WRONGTYPE even when the amount is bad.
+    let result = result.or_else(|error| match error {
+        Error::Syntax | Error::WrongType => Err(error),
+        _ => match ctx.access.key_type(args[1]) {
+            Ok(None) => Ok(None),
+            Ok(Some(kind)) if kind != crate::engine::Kind::String => Err(Error::WrongType),
+            _ => Err(error),
+        },
+    });
     ctx.result(result, |reply, value| reply.bulk_or_null(value.as_deref()));
 }
 
