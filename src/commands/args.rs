@@ -52,6 +52,33 @@ pub fn timeout_ms(arg: &[u8]) -> Result<u64, Error> {
     Ok(ms.ceil() as u64)
 }
 
+/// A SCAN-family cursor as Redis's `parseScanCursorOrReply` reads it with C `strtoul`: the
+/// text up to a NUL byte, no leading whitespace, an optional sign (a negative cursor wraps, as
+/// in C), base-10 digits to the end, within `u64`; the empty string is cursor 0.
+pub fn scan_cursor(arg: &[u8]) -> Result<u64, Error> {
+    const INVALID: Error = Error::Other("ERR invalid cursor");
+    let text = &arg[..memchr::memchr(0, arg).unwrap_or(arg.len())];
+    if text.is_empty() {
+        return Ok(0);
+    }
+    let (negative, digits) = match text[0] {
+        b'-' => (true, &text[1..]),
+        b'+' => (false, &text[1..]),
+        _ => (false, text),
+    };
+    if digits.is_empty() || !digits.iter().all(u8::is_ascii_digit) {
+        return Err(INVALID);
+    }
+    let mut value: u64 = 0;
+    for &digit in digits {
+        value = value
+            .checked_mul(10)
+            .and_then(|value| value.checked_add(u64::from(digit - b'0')))
+            .ok_or(INVALID)?;
+    }
+    Ok(if negative { value.wrapping_neg() } else { value })
+}
+
 /// Redis's `ERR unknown command` line for a request (`processCommand`: the name cut at 128
 /// bytes, then quoted arguments while the list is under 128 bytes).
 pub fn unknown_command(args: &[&[u8]]) -> Vec<u8> {
@@ -124,5 +151,18 @@ mod tests {
         assert_eq!(timeout_ms(b"0.1"), Ok(100));
         assert_eq!(timeout_ms(b"-1"), Err(Error::Other("ERR timeout is negative")));
         assert!(timeout_ms(b"abc").is_err());
+    }
+
+    #[test]
+    fn scan_cursors_follow_strtoul() {
+        // Checked against redis-server 7.0.15.
+        assert_eq!(scan_cursor(b""), Ok(0));
+        assert_eq!(scan_cursor(b"+7"), Ok(7));
+        assert_eq!(scan_cursor(b"-1"), Ok(u64::MAX));
+        assert_eq!(scan_cursor(b"5\0x"), Ok(5));
+        assert_eq!(scan_cursor(b"18446744073709551615"), Ok(u64::MAX));
+        for invalid in [&b" 1"[..], b"18446744073709551616", b"1x", b"-", b"abc"] {
+            assert_eq!(scan_cursor(invalid), Err(Error::Other("ERR invalid cursor")));
+        }
     }
 }

@@ -135,7 +135,11 @@ pub trait SetOps: Access {
     /// SMOVE: moves `member` from `source` to `destination` atomically; true when moved.
     fn smove(&self, source: &[u8], destination: &[u8], member: &[u8]) -> Result<bool> {
         self.atomically(&[source, destination], |txn| {
-            // Redis checks both types before anything moves.
+            // Redis (`smoveCommand`): a missing source is 0 whatever the destination holds;
+            // then the source's type and the destination's are checked before anything moves.
+            if txn.read_collection(source, Kind::Set, |_| ())?.is_none() {
+                return Ok(false);
+            }
             txn.read_collection(destination, Kind::Set, |_| ())?;
             if !txn.sismember(source, member)? {
                 return Ok(false);
