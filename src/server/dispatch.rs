@@ -109,7 +109,12 @@ impl Runner<'_> {
         }
         let db = shared.engine.db(client.db);
         self.run(command, client, db, out, args);
-        if command.flags.contains(Flags::WRITE) && shared.blocking.active() {
+        // A blocking command that parks its client wrote nothing: signalling its keys would
+        // wake the client itself, whose retry would signal again, forever.
+        if command.flags.contains(Flags::WRITE)
+            && client.block.is_none()
+            && shared.blocking.active()
+        {
             let mut keys = Vec::new();
             command.keys_of(args, &mut keys);
             shared.blocking.signal(&shared.inboxes, client.db, &keys);
