@@ -424,7 +424,26 @@ impl Worker {
     fn on_readable(&mut self, token: usize) {
         let Some(Some(conn)) = self.conns.get_mut(token) else { return };
         if conn.blocked.is_some() {
-            return;
+            // Parked: keep reading, as Redis does, so a peer that hangs up is closed now
+            // instead of being served an element nobody will read. Pipelined input waits in
+            // the buffer until the client is served (`unblock` queues the connection).
+            loop {
+                match conn.read() {
+                    ReadOutcome::Data(n) => {
+                        bump(&self.stats.net_input_bytes, n as u64);
+                        if conn.pending_input() > self.limits.query_buffer {
+                            bump(&self.stats.client_query_buffer_limit_disconnections, 1);
+                            self.close(token);
+                            return;
+                        }
+                    }
+                    ReadOutcome::WouldBlock => return,
+                    ReadOutcome::Closed => {
+                        self.close(token);
+                        return;
+                    }
+                }
+            }
         }
         let mut processed = 0;
         let mut close = false;

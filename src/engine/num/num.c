@@ -42,8 +42,9 @@ static int string2ld(const char *s, size_t slen, long double *out) {
     errno = 0;
     value = strtold(buf, &eptr);
     /* As Redis: only the first byte is checked for space (strtold would skip it), and the
-     * check stops at the first NUL, so "1\0x" is accepted as 1. */
-    if (isspace((unsigned char)buf[0]) || eptr[0] != '\0' ||
+     * whole input must be read, so an embedded NUL ("1\0x", "\0") is refused (checked
+     * against redis-server 7.0.15: INCRBYFLOAT and HINCRBYFLOAT on such values fail). */
+    if (isspace((unsigned char)buf[0]) || eptr[0] != '\0' || (size_t)(eptr - buf) != slen ||
         (errno == ERANGE && (value == HUGE_VAL || value == -HUGE_VAL || value == 0)) ||
         isnan(value))
         return 0;

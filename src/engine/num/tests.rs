@@ -221,4 +221,9 @@ fn hash_incr_by_float_checks_increment_first() {
     assert_eq!(hash_incr_by_float(b"abc", b"1"), Err(Error::HashNotFloat));
     assert_eq!(&*hash_incr_by_float(b"1.5", b"1").unwrap(), b"2.5");
     assert_eq!(incr_by_float(b"abc", b"xyz"), Err(Error::NotFloat));
+    // An embedded NUL makes a value no float (redis-server 7.0.15), current or increment.
+    assert_eq!(hash_incr_by_float(b"\0", b"1"), Err(Error::HashNotFloat));
+    assert_eq!(hash_incr_by_float(b"1\0x", b"1"), Err(Error::HashNotFloat));
+    assert_eq!(hash_incr_by_float(b"1", b"1\0"), Err(Error::NotFloat));
+    assert_eq!(incr_by_float(b"1\0", b"1"), Err(Error::NotFloat));
 }
