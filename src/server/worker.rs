@@ -429,8 +429,8 @@ impl Worker {
             // the buffer until the client is served (`unblock` queues the connection).
             loop {
                 match conn.read() {
-                    ReadOutcome::Data(n) => {
-                        bump(&self.stats.net_input_bytes, n as u64);
+                    ReadOutcome::Data { bytes, .. } => {
+                        bump(&self.stats.net_input_bytes, bytes as u64);
                         if conn.pending_input() > self.limits.query_buffer {
                             bump(&self.stats.client_query_buffer_limit_disconnections, 1);
                             self.close(token);
