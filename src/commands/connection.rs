@@ -417,7 +417,8 @@ fn wait<A: Access>(ctx: &mut Ctx<'_, A>, args: &[&[u8]]) {
 }
 
 fn runner<'a, A: Access>(ctx: &Ctx<'a, A>) -> Runner<'a> {
-    Runner { shared: ctx.shared, stats: ctx.stats }
+    let slowlog_us = ctx.shared.config.read().slowlog_log_slower_than_us;
+    Runner { shared: ctx.shared, stats: ctx.stats, slowlog_us }
 }
 
 fn multi<A: Access>(ctx: &mut Ctx<'_, A>, _args: &[&[u8]]) {

@@ -21,6 +21,9 @@ pub struct Runner<'a> {
     pub shared: &'a Shared,
     /// The worker's counters.
     pub stats: &'a WorkerStats,
+    /// `slowlog-log-slower-than` in µs (negative: off), cached by the worker so no command
+    /// touches the configuration's lock unless it is slow.
+    pub slowlog_us: i64,
 }
 
 impl Runner<'_> {
@@ -168,13 +171,11 @@ impl Runner<'_> {
         if command.flags.contains(Flags::SKIP_SLOWLOG) {
             return;
         }
-        let (threshold, max_len) = {
-            let config = self.shared.config.read();
-            (config.slowlog_log_slower_than_us, config.slowlog_max_len)
-        };
+        let threshold = self.slowlog_us;
         if threshold < 0 || micros < threshold as u64 {
             return;
         }
+        let max_len = self.shared.config.read().slowlog_max_len;
         let name = client.info.name.lock().clone().unwrap_or_default();
         self.shared.slowlog.lock().push(
             args,

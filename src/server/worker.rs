@@ -57,6 +57,8 @@ struct Limits {
     timeout_seconds: u64,
     maxclients: u64,
     protected: bool,
+    /// `slowlog-log-slower-than`, read per command without touching the shared lock.
+    slowlog_us: i64,
     keepalive: u64,
 }
 
@@ -77,6 +79,7 @@ impl Limits {
             pubsub_soft_seconds: output.pubsub.soft_seconds,
             timeout_seconds: config.timeout_seconds,
             maxclients: config.maxclients,
+            slowlog_us: config.slowlog_log_slower_than_us,
             protected: config.protected_mode && config.requirepass.is_none(),
             keepalive: config.tcp_keepalive_seconds,
         }
@@ -469,7 +472,7 @@ impl Worker {
                 close = true;
                 break;
             }
-            let runner = Runner { shared: &self.shared, stats: &self.stats };
+            let runner = Runner { shared: &self.shared, stats: &self.stats, slowlog_us: self.limits.slowlog_us };
             let blocked = process_input(&runner, conn);
             if let Some(blocked) = blocked {
                 let client = conn.client.id;
@@ -597,7 +600,7 @@ impl Worker {
         let Some(Some(conn)) = self.conns.get_mut(token) else { return };
         let Some(blocked) = conn.blocked.take() else { return };
         let args: Vec<&[u8]> = blocked.args.iter().map(Vec::as_slice).collect();
-        let runner = Runner { shared: &self.shared, stats: &self.stats };
+        let runner = Runner { shared: &self.shared, stats: &self.stats, slowlog_us: self.limits.slowlog_us };
         runner.execute(&mut conn.client, &mut conn.wbuf, &args);
         if conn.client.block.take().is_some() {
             // Still nothing: keep waiting with the original deadline and registration.
