@@ -38,18 +38,22 @@ pub fn is(arg: &[u8], word: &str) -> bool {
 }
 
 /// A timeout in seconds as the blocking commands take it (a float, non-negative), in ms.
+///
+/// As Redis 7.0.15's `getTimeoutFromObjectOrReply`: the milliseconds are rounded up, so
+/// `-0.0005` is 0 (no timeout) and `0.0001` is 1 ms; a value whose milliseconds do not fit an
+/// `i64` (`inf`, `1e300`) wraps negative in Redis's cast and is refused as negative.
 pub fn timeout_ms(arg: &[u8]) -> Result<u64, Error> {
-    let seconds = num::parse_f64(arg)
-        .filter(|s| s.is_finite())
-        .ok_or(Error::Other("ERR timeout is not a float or out of range"))?;
-    if seconds < 0.0 {
+    let seconds =
+        num::parse_f64(arg).ok_or(Error::Other("ERR timeout is not a float or out of range"))?;
+    let ms = (seconds * 1000.0).ceil();
+    if ms < 0.0 || ms >= i64::MAX as f64 {
         return Err(Error::Other("ERR timeout is negative"));
     }
-    let ms = seconds * 1000.0;
+    // Redis adds the clock to larger values and overflows; refuse them instead.
     if ms > (i64::MAX / 2) as f64 {
         return Err(Error::Other("ERR timeout is out of range"));
     }
-    Ok(ms.ceil() as u64)
+    Ok(ms as u64)
 }
 
 /// A SCAN-family cursor as Redis's `parseScanCursorOrReply` reads it with C `strtoul`: the
@@ -151,6 +155,17 @@ mod tests {
         assert_eq!(timeout_ms(b"0.1"), Ok(100));
         assert_eq!(timeout_ms(b"-1"), Err(Error::Other("ERR timeout is negative")));
         assert!(timeout_ms(b"abc").is_err());
+        // Checked against redis-server 7.0.15.
+        assert_eq!(timeout_ms(b"0.0001"), Ok(1));
+        assert_eq!(timeout_ms(b"-0.0005"), Ok(0));
+        assert_eq!(timeout_ms(b"-0"), Ok(0));
+        assert_eq!(timeout_ms(b"inf"), Err(Error::Other("ERR timeout is negative")));
+        assert_eq!(timeout_ms(b"1e300"), Err(Error::Other("ERR timeout is negative")));
+        assert_eq!(timeout_ms(b"-inf"), Err(Error::Other("ERR timeout is negative")));
+        assert_eq!(
+            timeout_ms(b""),
+            Err(Error::Other("ERR timeout is not a float or out of range"))
+        );
     }
 
     #[test]
