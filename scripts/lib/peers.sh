@@ -61,7 +61,7 @@ peers_find_valkey() {
     echo "$binary"
 }
 
-# Prints the corekv server binary: COREKV_BIN if set, else builds target/release/corekv-server
+# Prints the corekv server binary: COREKV_BIN if set, else builds it (under $CARGO_TARGET_DIR or target/)
 # (unless skip_build is "1") and prints its path. Fails clearly if it cannot be had.
 peers_corekv_bin() { # skip_build
     local skip_build="$1"
@@ -70,7 +70,7 @@ peers_corekv_bin() { # skip_build
         echo "$COREKV_BIN"
         return 0
     fi
-    local binary=target/release/corekv-server
+    local binary="${CARGO_TARGET_DIR:-target}/release/corekv-server"
     if [[ "$skip_build" != 1 ]]; then
         peers_log "building corekv-server (cargo build --release --bin corekv-server)"
         cargo build --release --bin corekv-server >&2 ||
