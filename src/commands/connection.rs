@@ -95,17 +95,7 @@ pub(super) fn commands() -> Vec<Command> {
             "A container for client connection commands.",
             cmd!(client),
         )
-        .with_subcommands(&[
-            ("id", 2),
-            ("setname", 3),
-            ("getname", 2),
-            ("list", -2),
-            ("kill", -3),
-            ("info", 2),
-            ("no-evict", 3),
-            ("reply", 3),
-            ("help", 2),
-        ]),
+        .with_subcommands(super::server_cmds::CLIENT_SUBCOMMANDS),
         Command::new(
             "wait",
             3,

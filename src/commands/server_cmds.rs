@@ -17,7 +17,7 @@ mod config;
 mod info;
 mod observe;
 
-pub(super) use client::client_command;
+pub(super) use client::{CLIENT_SUBCOMMANDS, client_command};
 
 /// A container's subcommands with Redis's arities (the name of the container included).
 pub(super) type Subcommands = &'static [(&'static str, i32)];

@@ -472,7 +472,11 @@ impl Worker {
                 close = true;
                 break;
             }
-            let runner = Runner { shared: &self.shared, stats: &self.stats, slowlog_us: self.limits.slowlog_us };
+            let runner = Runner {
+                shared: &self.shared,
+                stats: &self.stats,
+                slowlog_us: self.limits.slowlog_us,
+            };
             let blocked = process_input(&runner, conn);
             if let Some(blocked) = blocked {
                 let client = conn.client.id;
@@ -600,7 +604,8 @@ impl Worker {
         let Some(Some(conn)) = self.conns.get_mut(token) else { return };
         let Some(blocked) = conn.blocked.take() else { return };
         let args: Vec<&[u8]> = blocked.args.iter().map(Vec::as_slice).collect();
-        let runner = Runner { shared: &self.shared, stats: &self.stats, slowlog_us: self.limits.slowlog_us };
+        let runner =
+            Runner { shared: &self.shared, stats: &self.stats, slowlog_us: self.limits.slowlog_us };
         runner.execute(&mut conn.client, &mut conn.wbuf, &args);
         if conn.client.block.take().is_some() {
             // Still nothing: keep waiting with the original deadline and registration.

@@ -16,7 +16,8 @@ use crate::server::{Message, Shared};
 
 use super::{Subcommands, help, subcommand};
 
-const CLIENT_SUBCOMMANDS: Subcommands = &[
+/// CLIENT's subcommands and their arities (the table entry in `connection.rs` lists them too).
+pub(in crate::commands) const CLIENT_SUBCOMMANDS: Subcommands = &[
     ("id", 2),
     ("setname", 3),
     ("getname", 2),
