@@ -422,3 +422,24 @@ fn disconnecting_while_blocked_leaves_the_server_healthy() {
     assert_eq!(waiter.reply(), "*2\r\n$5\r\ngone2\r\n$1\r\nw\r\n");
     assert_eq!(conn.call_str(&["PING"]), "+PONG\r\n");
 }
+
+/// resp-diff seed 203: LMOVE of a one-element list onto itself rotated it through an empty
+/// list, which deleted the key and dropped its TTL. Redis keeps both.
+#[test]
+fn lmove_onto_itself_keeps_the_key_and_its_ttl() {
+    let Some((redis, corekv)) = pair() else { return };
+    let (mut reference, mut test) = (Conn::new(&redis), Conn::new(&corekv));
+    assert_same(
+        &mut reference,
+        &mut test,
+        &[
+            &["RPUSH", "l", "only"],
+            &["EXPIREAT", "l", "4102444800"],
+            &["LMOVE", "l", "l", "RIGHT", "LEFT"],
+            &["RPOPLPUSH", "l", "l"],
+            &["EXPIRETIME", "l"],
+            &["LRANGE", "l", "0", "-1"],
+            &["LMOVE", "missing", "missing", "LEFT", "LEFT"],
+        ],
+    );
+}

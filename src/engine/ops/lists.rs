@@ -170,6 +170,17 @@ pub trait ListOps: Access {
         from: End,
         to: End,
     ) -> Result<Option<Vec<u8>>> {
+        if source == destination {
+            // A rotation: pop and push inside one change of the list, so a one-element list
+            // is never empty in between (which would delete the key and drop its TTL).
+            let moved = self.write_collection(source, Kind::List, false, |collection| {
+                let list = list_mut(collection);
+                let Some(element) = pop_from(list, from, 1).pop() else { return Ok(None) };
+                push_to(list, to, &[&element]);
+                Ok(Some(element.to_vec()))
+            })?;
+            return Ok(moved.flatten());
+        }
         self.atomically(&[source, destination], |txn| {
             // Redis checks the destination's type before popping anything.
             txn.read_collection(destination, Kind::List, |_| ())?;
