@@ -69,6 +69,7 @@ leading dashes; they are read after the file and override it. Common ones:
   --maxmemory-policy <policy>    noeviction, allkeys-lru, volatile-lru, allkeys-lfu, ...
   --databases <n>                number of databases (default 16)
   --workers <n>                  worker threads (default 0 = one per core)
+  --pin-workers <yes|no>         pin each worker to a core (default yes)
   --shards <n>                   shards per database (default 0 = automatic)
   --appendonly yes|no            append-only file persistence (default no)
   --appendfsync <when>           everysec, always or no (default everysec)
@@ -130,6 +131,9 @@ pub struct Config {
     /// `workers` (corekv): worker threads, each owning its connections; 0 means one per core
     /// (default 0).
     pub workers: usize,
+    /// `pin-workers` (corekv, default yes): pin each worker to its core. `no` lets the
+    /// scheduler move workers, which can help when clients share the server's few cores.
+    pub pin_workers: bool,
     /// `hz`: background task frequency; values are clamped into 1..=500 as Redis does
     /// (default 10).
     pub hz: u32,
@@ -245,6 +249,7 @@ impl Default for Config {
             databases: crate::engine::DEFAULT_DATABASES,
             shards: 0,
             workers: 0,
+            pin_workers: true,
             hz: 10,
             maxmemory_bytes: 0,
             maxmemory_policy: MaxmemoryPolicy::default(),

@@ -189,7 +189,11 @@ pub fn start(config: Config, config_file: Option<std::path::PathBuf>) -> io::Res
         config_file,
     });
 
-    let core_ids = core_affinity::get_core_ids().unwrap_or_default();
+    let core_ids = if shared.config.read().pin_workers {
+        core_affinity::get_core_ids().unwrap_or_default()
+    } else {
+        Vec::new()
+    };
     let mut threads = Vec::new();
     for (index, poll) in polls.into_iter().enumerate() {
         let shared = shared.clone();

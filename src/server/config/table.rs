@@ -339,6 +339,7 @@ pub(super) static OPTIONS: &[OptionSpec] = &[
         |c| c.workers as i128,
         |c, v| c.workers = v as usize,
     ),
+    flag("pin-workers", Immutable, |c| c.pin_workers, |c, v| c.pin_workers = v),
     int("hz", Mutable, (0, INT_MAX), |c| c.hz.into(), |c, v| c.hz = v.clamp(HZ_MIN, HZ_MAX) as u32),
     // Memory.
     memory(

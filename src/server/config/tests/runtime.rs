@@ -65,7 +65,9 @@ fn get_many_lists_each_option_once() {
     let config = Config::default();
     let pairs = config.get_many(&[b"port", b"p*", b"timeout"]);
     let names: Vec<&str> = pairs.iter().map(|(name, _)| name.as_str()).collect();
-    assert_eq!(names, ["port", "protected-mode", "proto-max-bulk-len", "pidfile", "timeout"]);
+    let expected =
+        ["port", "protected-mode", "proto-max-bulk-len", "pin-workers", "pidfile", "timeout"];
+    assert_eq!(names, expected);
 }
 
 #[test]
