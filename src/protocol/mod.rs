@@ -69,6 +69,8 @@ pub use encoder::{
 };
 pub use error::{DecodeError, ProtocolError};
 pub use frame::Frame;
+/// Redis's `sdssplitargs`, shared with redis.conf parsing (the same quoting rules).
+pub(crate) use inline::split_args as split_inline_args;
 pub use parser::{
     ARGS_RESERVE_MAX, MAX_MULTIBULK_LEN_DEFAULT, PROTO_INLINE_MAX_SIZE, PROTO_MAX_BULK_LEN_DEFAULT,
     ParserLimits, Request, RequestParser, UNAUTHENTICATED_MAX_ARGS, UNAUTHENTICATED_MAX_BULK_LEN,

@@ -14,82 +14,12 @@
 /// - Quotes may start in the middle of an argument: `ab"cd"` is `abcd`.
 /// - The line ends at its first NUL byte, as the C string it is in Redis.
 pub(super) fn split_args(line: &[u8]) -> Option<Vec<Vec<u8>>> {
+    // The same `sdssplitargs` as inline requests (`protocol::inline`), on the C string the
+    // line is in Redis: it ends at its first NUL.
     let line = line.iter().position(|&byte| byte == 0).map_or(line, |nul| &line[..nul]);
-    let at = |index: usize| line.get(index).copied().unwrap_or(0);
-    let mut args = Vec::new();
-    let mut position = 0;
-    loop {
-        while position < line.len() && is_c_space(line[position]) {
-            position += 1;
-        }
-        if position >= line.len() {
-            return Some(args);
-        }
-        let mut current = Vec::new();
-        let (mut in_double, mut in_single) = (false, false);
-        loop {
-            let byte = at(position);
-            if in_double {
-                if byte == b'\\'
-                    && at(position + 1) == b'x'
-                    && let (Some(high), Some(low)) =
-                        (hex_value(at(position + 2)), hex_value(at(position + 3)))
-                {
-                    current.push(high * 16 + low);
-                    position += 3;
-                } else if byte == b'\\' && at(position + 1) != 0 {
-                    position += 1;
-                    current.push(match at(position) {
-                        b'n' => b'\n',
-                        b'r' => b'\r',
-                        b't' => b'\t',
-                        b'b' => 0x08,
-                        b'a' => 0x07,
-                        other => other,
-                    });
-                } else if byte == b'"' {
-                    if at(position + 1) != 0 && !is_c_space(at(position + 1)) {
-                        return None;
-                    }
-                    position += 1;
-                    break;
-                } else if byte == 0 {
-                    return None;
-                } else {
-                    current.push(byte);
-                }
-            } else if in_single {
-                if byte == b'\\' && at(position + 1) == b'\'' {
-                    position += 1;
-                    current.push(b'\'');
-                } else if byte == b'\'' {
-                    if at(position + 1) != 0 && !is_c_space(at(position + 1)) {
-                        return None;
-                    }
-                    position += 1;
-                    break;
-                } else if byte == 0 {
-                    return None;
-                } else {
-                    current.push(byte);
-                }
-            } else {
-                match byte {
-                    b' ' | b'\n' | b'\r' | b'\t' | 0 => {
-                        if byte != 0 {
-                            position += 1;
-                        }
-                        break;
-                    }
-                    b'"' => in_double = true,
-                    b'\'' => in_single = true,
-                    other => current.push(other),
-                }
-            }
-            position += 1;
-        }
-        args.push(current);
-    }
+    let (mut scratch, mut spans) = (Vec::new(), Vec::new());
+    crate::protocol::split_inline_args(line, &mut scratch, &mut spans).ok()?;
+    Some(spans.into_iter().map(|span| scratch[span].to_vec()).collect())
 }
 
 /// Quotes `bytes` as `sdscatrepr` does, so that [`split_args`] reads them back unchanged.
@@ -231,8 +161,4 @@ pub(super) fn is_base_name(text: &str) -> bool {
 /// C's `isspace` in the "C" locale.
 fn is_c_space(byte: u8) -> bool {
     matches!(byte, b' ' | b'\t' | b'\n' | 0x0b | 0x0c | b'\r')
-}
-
-fn hex_value(byte: u8) -> Option<u8> {
-    char::from(byte).to_digit(16).and_then(|digit| u8::try_from(digit).ok())
 }
