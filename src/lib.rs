@@ -46,6 +46,7 @@
 pub mod bench;
 pub mod commands;
 pub mod engine;
+pub mod persist;
 pub mod protocol;
 pub mod server;
 pub(crate) mod sync;

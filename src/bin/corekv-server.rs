@@ -44,7 +44,15 @@ fn main() -> ExitCode {
         addrs = ?handle.addrs(),
         shards = shared.engine.shards(),
         workers = shared.inboxes.len(),
-        mode = "memory-only",
+        mode = %match shared.aof.get() {
+            Some(aof) => format!(
+                "persistent (AOF {}, appendfsync {}, {})",
+                aof.path.display(),
+                aof.fsync().name(),
+                aof.backend()
+            ),
+            None => "memory-only".to_owned(),
+        },
         "corekv ready to accept connections"
     );
     let mut signals = match signal_hook::iterator::Signals::new([

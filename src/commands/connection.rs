@@ -408,7 +408,7 @@ fn wait<A: Access>(ctx: &mut Ctx<'_, A>, args: &[&[u8]]) {
 
 fn runner<'a, A: Access>(ctx: &Ctx<'a, A>) -> Runner<'a> {
     let slowlog_us = ctx.shared.config.read().slowlog_log_slower_than_us;
-    Runner { shared: ctx.shared, stats: ctx.stats, slowlog_us }
+    Runner { shared: ctx.shared, stats: ctx.stats, slowlog_us, log: ctx.log }
 }
 
 fn multi<A: Access>(ctx: &mut Ctx<'_, A>, _args: &[&[u8]]) {

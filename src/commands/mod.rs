@@ -42,6 +42,8 @@ pub struct Ctx<'a, A> {
     pub access: &'a A,
     /// The connection's output buffer.
     pub out: &'a mut Vec<u8>,
+    /// The worker's AOF log, when the AOF is on (EXEC records through it).
+    pub log: Option<&'a crate::persist::WorkerLog>,
 }
 
 impl<A> std::fmt::Debug for Ctx<'_, A> {

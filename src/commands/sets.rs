@@ -258,6 +258,9 @@ fn spop<A: Access>(ctx: &mut Ctx<'_, A>, args: &[&[u8]]) {
     match args.len() {
         2 => {
             let result = ctx.access.spop_one(args[1]);
+            if let (Some(_), Ok(member)) = (ctx.log, &result) {
+                propagate_srem(ctx.client, args[1], member.iter().map(|m| m.as_ref()));
+            }
             ctx.result(result, |reply, member| reply.bulk_or_null(member.as_deref()));
         }
         3 => {
@@ -268,10 +271,24 @@ fn spop<A: Access>(ctx: &mut Ctx<'_, A>, args: &[&[u8]]) {
                 .ok_or(Error::MustBePositive)
                 .map(|count| usize::try_from(count).unwrap_or(usize::MAX));
             let result = count.and_then(|count| ctx.access.spop(args[1], count));
+            if let (Some(_), Ok(members)) = (ctx.log, &result) {
+                propagate_srem(ctx.client, args[1], members.iter().map(|m| m.as_ref()));
+            }
             ctx.result(result, |reply, members| write_set(reply, &members));
         }
         _ => ctx.error(Error::Syntax),
     }
+}
+
+/// SPOP's choice is random, so the AOF records the members it removed (as Redis does).
+fn propagate_srem<'m>(
+    client: &mut crate::server::client::Client,
+    key: &[u8],
+    members: impl Iterator<Item = &'m [u8]>,
+) {
+    let mut srem = vec![b"SREM".to_vec(), key.to_vec()];
+    srem.extend(members.map(<[u8]>::to_vec));
+    client.propagate = Some(if srem.len() > 2 { vec![srem] } else { Vec::new() });
 }
 
 fn srandmember<A: Access>(ctx: &mut Ctx<'_, A>, args: &[&[u8]]) {

@@ -4,10 +4,53 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 /// Milliseconds since the Unix epoch. TTL deadlines are absolute in this unit, as Redis
 /// stores them, so they survive a restart from a snapshot.
+///
+/// Inside [`with_frozen_time`] this is the frozen instant instead, on that thread only.
 #[inline]
 pub fn now_ms() -> u64 {
+    match FROZEN_MS.get() {
+        0 => system_ms(),
+        frozen => frozen,
+    }
+}
+
+/// The system clock in Unix milliseconds.
+#[inline]
+pub fn system_ms() -> u64 {
     // A clock before 1970 is a broken machine; treat it as the epoch rather than panic.
     SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |elapsed| elapsed.as_millis() as u64)
+}
+
+thread_local! {
+    /// The instant `now_ms` reports on this thread while frozen; 0 when it is not.
+    static FROZEN_MS: std::cell::Cell<u64> = const { std::cell::Cell::new(0) };
+}
+
+/// Runs `f` with this thread's clock stopped at `at_ms` (Unix milliseconds, non-zero).
+///
+/// The append-only file records each write with the instant it ran at, and replays it at that
+/// same instant: a relative TTL becomes the same deadline, and a key that had expired (or not)
+/// when the write ran has expired (or not) when it is replayed. Time is the one input of a
+/// command that is not in its arguments; freezing it makes replay deterministic.
+pub fn with_frozen_time<R>(at_ms: u64, f: impl FnOnce() -> R) -> R {
+    let _frozen = freeze(at_ms);
+    f()
+}
+
+/// Stops this thread's clock at `at_ms` until the guard drops (see [`with_frozen_time`]).
+pub fn freeze(at_ms: u64) -> Frozen {
+    Frozen(FROZEN_MS.replace(at_ms.max(1)))
+}
+
+/// Restores the thread's clock when dropped.
+#[derive(Debug)]
+#[must_use = "the clock is frozen only while the guard lives"]
+pub struct Frozen(u64);
+
+impl Drop for Frozen {
+    fn drop(&mut self) {
+        FROZEN_MS.set(self.0);
+    }
 }
 
 /// Bits of the LRU clock, as in Redis (`LRU_BITS`).
@@ -39,7 +82,7 @@ pub fn cached_lru_clock() -> u32 {
 /// Re-reads the time into the cached LRU clock and returns it.
 pub fn refresh_lru_clock() -> u32 {
     // 0 means "never set"; a clock that is truly 0 reads as 1 second later, harmlessly.
-    let clock = lru_clock(now_ms()).max(1);
+    let clock = lru_clock(system_ms()).max(1);
     // Relaxed: see `cached_lru_clock`.
     CACHED_LRU_CLOCK.store(clock, std::sync::atomic::Ordering::Relaxed);
     clock

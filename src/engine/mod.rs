@@ -128,6 +128,12 @@ impl Engine {
         self.inner.shard_count
     }
 
+    /// The shard `key` belongs to: the same index in every database (they share one hasher).
+    /// The append-only file orders writes per shard with it.
+    pub fn shard_index(&self, key: &[u8]) -> usize {
+        self.inner.dbs[0].shard_index(key)
+    }
+
     /// Swaps two databases' contents (SWAPDB). Operations already running finish on the
     /// database they started on.
     pub fn swap_db(&self, first: usize, second: usize) -> Result<()> {

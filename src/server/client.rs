@@ -31,6 +31,8 @@ pub struct Multi {
     pub queued: Vec<(usize, Vec<Vec<u8>>)>,
     /// A queued command was refused (unknown, wrong arity): EXEC aborts.
     pub dirty: bool,
+    /// A write is queued (EXEC is then a write: refused while the AOF cannot be written).
+    pub writes: bool,
 }
 
 /// A key watched by WATCH: its database, name and version at WATCH time.
@@ -88,6 +90,12 @@ pub struct Client {
     pub close_after_reply: bool,
     /// SHUTDOWN asked for: the worker starts the server's shutdown.
     pub shutdown_requested: bool,
+    /// `appendfsync always`: the client's replies wait until every AOF record below this
+    /// sequence number is on disk (0: nothing to wait for).
+    pub aof_wait: u64,
+    /// Set by a command whose own arguments would not replay to the same state (SPOP picks at
+    /// random): the commands the AOF records instead.
+    pub propagate: Option<Vec<Vec<Vec<u8>>>>,
     /// What other workers may see.
     pub info: Arc<ClientInfo>,
 }
@@ -111,6 +119,8 @@ impl Client {
             block: None,
             close_after_reply: false,
             shutdown_requested: false,
+            aof_wait: 0,
+            propagate: None,
             info,
         }
     }

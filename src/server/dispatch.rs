@@ -1,14 +1,18 @@
 //! Running one request: Redis's `processCommand` checks, in its order, then the handler.
 //!
-//! 1. unknown command, 2. arity, 3. authentication, 4. RESP2 subscribe-mode restrictions,
-//! 5. MULTI queueing, 6. execution with timing (commandstats, latency histogram, SLOWLOG),
-//! 7. waking clients blocked on the keys a write touched.
+//! 1. unknown command, 2. arity, 3. authentication, 4. RESP2 subscribe-mode restrictions;
+//! 5. writes refused while the AOF cannot be written (`-MISCONF`); 6. MULTI queueing;
+//! 7. execution with timing (commandstats, latency histogram, SLOWLOG);
+//! 8. with the AOF on, the write's record, under its stripes (see `persist::order`);
+//! 9. waking clients blocked on the keys a write touched.
 
 use std::time::Instant;
 
 use crate::commands::args::{unknown_command, wrong_arity};
 use crate::commands::{Command, Ctx, Flags};
+use crate::engine::clock::{system_ms, with_frozen_time};
 use crate::engine::{Access, Db};
+use crate::persist::{Fsync, WorkerLog};
 use crate::protocol::Protocol;
 use crate::server::Shared;
 use crate::server::client::{Client, Multi, ReplyMode};
@@ -24,6 +28,8 @@ pub struct Runner<'a> {
     /// `slowlog-log-slower-than` in µs (negative: off), cached by the worker so no command
     /// touches the configuration's lock unless it is slow.
     pub slowlog_us: i64,
+    /// The worker's AOF log, when the AOF is on.
+    pub log: Option<&'a WorkerLog>,
 }
 
 impl Runner<'_> {
@@ -93,6 +99,17 @@ impl Runner<'_> {
             self.reject(client, out, Some(command), text.as_bytes());
             return;
         }
+        if let Some(log) = self.log
+            && !log.aof().write_ok()
+            && (command.flags.contains(Flags::WRITE)
+                || command.name == "ping"
+                || (command.name == "exec" && client.multi.as_ref().is_some_and(|m| m.writes)))
+        {
+            let error = log.aof().last_error().unwrap_or_default();
+            let text = format!("MISCONF Errors writing to the AOF file: {error}");
+            self.reject(client, out, Some(command), text.as_bytes());
+            return;
+        }
         if client.multi.is_some() && !command.flags.contains(Flags::TXN_CONTROL) {
             if command.flags.contains(Flags::NO_MULTI) {
                 self.reject(
@@ -104,6 +121,7 @@ impl Runner<'_> {
                 return;
             }
             let multi = client.multi.as_mut().expect("checked above");
+            multi.writes |= command.flags.contains(Flags::WRITE);
             multi.queued.push((command.id, args.iter().map(|a| a.to_vec()).collect()));
             // Relaxed: CLIENT LIST shows an approximate count.
             client.info.multi.store(multi.queued.len() + 1, std::sync::atomic::Ordering::Relaxed);
@@ -111,7 +129,12 @@ impl Runner<'_> {
             return;
         }
         let db = shared.engine.db(client.db);
-        self.run(command, client, db, out, args);
+        match self.log {
+            Some(log) if command.flags.contains(Flags::WRITE) => {
+                self.run_logged(log, command, client, db, out, args);
+            }
+            _ => self.run(command, client, db, out, args),
+        }
         // A blocking command that parks its client wrote nothing: signalling its keys would
         // wake the client itself, whose retry would signal again, forever.
         if command.flags.contains(Flags::WRITE)
@@ -137,7 +160,8 @@ impl Runner<'_> {
         client.command_failed = false;
         let started = Instant::now();
         {
-            let mut ctx = Ctx { shared: self.shared, client, stats: self.stats, access, out };
+            let mut ctx =
+                Ctx { shared: self.shared, client, stats: self.stats, access, out, log: self.log };
             handler(&mut ctx, args);
         }
         let nanos = started.elapsed().as_nanos() as u64;
@@ -165,6 +189,37 @@ impl Runner<'_> {
     ) {
         let handler = command.run.db;
         self.run_on(command, client, db, out, args, handler);
+    }
+
+    /// Runs a write with the AOF on: under its stripes, at a frozen instant, then records it.
+    fn run_logged(
+        &self,
+        log: &WorkerLog,
+        command: &Command,
+        client: &mut Client,
+        db: &Db,
+        out: &mut Vec<u8>,
+        args: &[&[u8]],
+    ) {
+        let aof = log.aof();
+        let mut keys = Vec::new();
+        let all = crate::server::persistence::locks_everything(command, args, &mut keys);
+        let mut shards: Vec<usize> =
+            keys.iter().map(|k| self.shared.engine.shard_index(k)).collect();
+        let _held = if all { aof.order.lock_all() } else { aof.order.lock(&mut shards) };
+        let ms = system_ms();
+        let start_db = client.db;
+        client.propagate = None;
+        with_frozen_time(ms, || self.run(command, client, db, out, args));
+        let mut payload = log.payload.borrow_mut();
+        payload.clear();
+        record_command(&mut payload, command, client, args);
+        if !payload.is_empty() {
+            let seq = log.append(ms, start_db, &payload);
+            if aof.fsync() == Fsync::Always {
+                client.aof_wait = seq + 1;
+            }
+        }
     }
 
     fn slowlog(&self, command: &Command, client: &Client, args: &[&[u8]], micros: u64) {
@@ -219,6 +274,26 @@ impl Runner<'_> {
         }
         let same_db: Vec<&crate::server::client::Watched> =
             watched.iter().filter(|w| w.db == client.db).collect();
+        // With the AOF on, the whole transaction runs under its keys' stripes at one frozen
+        // instant and is recorded as one record, replayed whole.
+        let start_db = client.db;
+        let mut payload = self.log.map(|_| Vec::new());
+        let mut writes = false;
+        let _held = self.log.map(|log| {
+            let (mut keys, mut all) = (Vec::new(), false);
+            let mut shards = Vec::new();
+            for (command, args) in &queued {
+                if command.flags.contains(Flags::WRITE) {
+                    all |= crate::server::persistence::locks_everything(command, args, &mut keys);
+                }
+                keys.clear();
+                command.keys_of(args, &mut keys);
+                shards.extend(keys.iter().map(|k| self.shared.engine.shard_index(k)));
+            }
+            if all { log.aof().order.lock_all() } else { log.aof().order.lock(&mut shards) }
+        });
+        let ms = system_ms();
+        let _frozen = self.log.map(|_| crate::engine::clock::freeze(ms));
         let mut written: Vec<(usize, Vec<u8>)> = Vec::new();
         let mut index = 0;
         let mut first = true;
@@ -249,9 +324,13 @@ impl Runner<'_> {
                     }
                     for (command, args) in &queued[index..end] {
                         let handler = command.run.txn;
+                        client.propagate = None;
                         self.run_on(command, client, txn, out, args, |ctx, args| {
                             handler(ctx, args)
                         });
+                        if let Some(payload) = payload.as_mut() {
+                            writes |= record_command(payload, command, client, args);
+                        }
                         if command.flags.contains(Flags::WRITE) {
                             let mut keys = Vec::new();
                             command.keys_of(args, &mut keys);
@@ -269,7 +348,11 @@ impl Runner<'_> {
             first = false;
             index = end;
             if let Some((command, args)) = queued.get(index) {
+                client.propagate = None;
                 self.run(command, client, self.shared.engine.db(client.db), out, args);
+                if let Some(payload) = payload.as_mut() {
+                    writes |= record_command(payload, command, client, args);
+                }
                 if command.flags.contains(Flags::WRITE) {
                     self.shared.blocking.signal_all(&self.shared.inboxes);
                 }
@@ -277,6 +360,14 @@ impl Runner<'_> {
             }
         }
         client.in_exec = false;
+        if let (Some(log), Some(payload)) = (self.log, payload)
+            && writes
+        {
+            let seq = log.append(ms, start_db, &payload);
+            if log.aof().fsync() == Fsync::Always {
+                client.aof_wait = seq + 1;
+            }
+        }
         if self.shared.blocking.active() {
             for (db, key) in &written {
                 self.shared.blocking.signal(&self.shared.inboxes, *db, &[key]);
@@ -295,6 +386,33 @@ impl Runner<'_> {
         client.info.multi.store(1, std::sync::atomic::Ordering::Relaxed);
         out.extend_from_slice(crate::protocol::OK);
     }
+}
+
+/// Appends what `command` (just run by `client`) replays as: nothing if it failed or blocked,
+/// the commands it asked to be recorded instead (SPOP records SREM: its choice is random), or
+/// its own arguments. SELECT is recorded too (inside EXEC it changes the following commands'
+/// database). Returns whether a write was recorded.
+fn record_command(
+    payload: &mut Vec<u8>,
+    command: &Command,
+    client: &mut Client,
+    args: &[&[u8]],
+) -> bool {
+    let instead = client.propagate.take();
+    if client.command_failed || client.block.is_some() {
+        return false;
+    }
+    if let Some(commands) = instead {
+        for command in &commands {
+            crate::protocol::write_command(payload, command);
+        }
+        return !commands.is_empty();
+    }
+    let write = command.flags.contains(Flags::WRITE);
+    if write || command.name == "select" {
+        crate::protocol::write_command(payload, args);
+    }
+    write
 }
 
 /// EXEC's reply when a watched key changed.

@@ -28,6 +28,7 @@ pub mod client;
 pub mod config;
 mod conn;
 pub mod dispatch;
+pub mod persistence;
 pub mod pubsub;
 pub mod stats;
 mod worker;
@@ -96,6 +97,8 @@ pub struct Shared {
     pub last_save: AtomicU64,
     /// Config file path, for CONFIG REWRITE and INFO.
     pub config_file: Option<std::path::PathBuf>,
+    /// The append-only file, when `appendonly yes` (set once, before the workers start).
+    pub aof: std::sync::OnceLock<Arc<crate::persist::Aof>>,
 }
 
 impl Shared {

@@ -13,6 +13,7 @@ use mio::{Events, Interest, Poll, Token, Waker};
 
 use crate::commands::CommandTable;
 use crate::engine::Engine;
+use crate::persist::WorkerLog;
 use crate::protocol::{Encoder, ParserLimits, Protocol, RequestParser};
 use crate::server::client::{Client, ClientInfo};
 use crate::server::config::Config;
@@ -39,6 +40,8 @@ pub enum Message {
     KeyReady(u64),
     /// CLIENT KILL: close this client.
     Kill(u64),
+    /// The AOF writer made more records durable: release replies that waited for them.
+    Durable,
     /// Stop.
     Shutdown,
 }
@@ -92,6 +95,7 @@ pub struct ServerHandle {
     shared: Arc<Shared>,
     threads: Vec<JoinHandle<()>>,
     addrs: Vec<SocketAddr>,
+    aof_writer: Option<JoinHandle<()>>,
 }
 
 impl ServerHandle {
@@ -110,11 +114,16 @@ impl ServerHandle {
         self.shared.shutdown();
     }
 
-    /// Waits for every worker to stop.
+    /// Waits for every worker to stop, then for the AOF writer to write and sync what they
+    /// recorded.
     pub fn join(self) {
         for thread in self.threads {
             // A worker that panicked has already logged it; the others stopped normally.
             let _ = thread.join();
+        }
+        if let (Some(aof), Some(writer)) = (self.shared.aof.get(), self.aof_writer) {
+            aof.stop();
+            let _ = writer.join();
         }
     }
 }
@@ -187,7 +196,22 @@ pub fn start(config: Config, config_file: Option<std::path::PathBuf>) -> io::Res
         run_id: run_id(),
         last_save: AtomicU64::new(Shared::unix_seconds()),
         config_file,
+        aof: std::sync::OnceLock::new(),
     });
+
+    let mut aof_writer = None;
+    if shared.config.read().appendonly {
+        let (aof, file) = crate::server::persistence::load(&shared, workers)
+            .map_err(|message| io::Error::new(io::ErrorKind::InvalidData, message))?;
+        let wake_shared = Arc::downgrade(&shared);
+        let wake = Box::new(move |worker: usize| {
+            if let Some(shared) = wake_shared.upgrade() {
+                shared.inboxes[worker].send(Message::Durable);
+            }
+        });
+        aof_writer = Some(aof.start(file, wake)?);
+        let _ = shared.aof.set(aof);
+    }
 
     let core_ids = if shared.config.read().pin_workers {
         core_affinity::get_core_ids().unwrap_or_default()
@@ -212,7 +236,7 @@ pub fn start(config: Config, config_file: Option<std::path::PathBuf>) -> io::Res
         )?;
         threads.push(thread);
     }
-    Ok(ServerHandle { shared, threads, addrs })
+    Ok(ServerHandle { shared, threads, addrs, aof_writer })
 }
 
 fn run_id() -> String {
@@ -238,11 +262,16 @@ struct Worker {
     limits: Limits,
     config_epoch: u64,
     last_sweep: Instant,
+    /// This worker's side of the AOF, when it is on.
+    log: Option<WorkerLog>,
+    /// Connections whose replies wait for their AOF records to be durable (`always`).
+    durable_waiters: Vec<usize>,
 }
 
 impl Worker {
     fn new(index: usize, shared: Arc<Shared>, poll: Poll, listeners: Vec<TcpListener>) -> Worker {
         let limits = Limits::from(&shared.config.read());
+        let log = shared.aof.get().map(|aof| WorkerLog::new(aof.clone(), index));
         Worker {
             index,
             stats: shared.stats[index].clone(),
@@ -258,6 +287,8 @@ impl Worker {
             limits,
             config_epoch: 0,
             last_sweep: Instant::now(),
+            log,
+            durable_waiters: Vec::new(),
         }
     }
 
@@ -315,6 +346,10 @@ impl Worker {
             if self.last_sweep.elapsed() >= Duration::from_millis(1000) {
                 self.sweep();
             }
+            // Before sleeping: the writer cannot pass a record still in this worker's batch.
+            if let Some(log) = &self.log {
+                log.flush();
+            }
         }
         self.stop();
         Ok(())
@@ -349,6 +384,7 @@ impl Worker {
                         self.close(token);
                     }
                 }
+                Message::Durable => self.release_durable(),
                 Message::Shutdown => stop = true,
             }
         }
@@ -480,6 +516,7 @@ impl Worker {
                 shared: &self.shared,
                 stats: &self.stats,
                 slowlog_us: self.limits.slowlog_us,
+                log: self.log.as_ref(),
             };
             let blocked = process_input(&runner, conn);
             if let Some(blocked) = blocked {
@@ -536,6 +573,21 @@ impl Worker {
             return;
         }
         let Some(Some(conn)) = self.conns.get_mut(token) else { return };
+        if conn.client.aof_wait > 0
+            && let Some(log) = &self.log
+        {
+            let aof = log.aof();
+            if conn.client.aof_wait > aof.durable()
+                && conn.client.aof_wait > aof.wait_for_durable(self.index)
+            {
+                // `appendfsync always`: these replies leave once their records are on disk.
+                if !self.durable_waiters.contains(&token) {
+                    self.durable_waiters.push(token);
+                }
+                return;
+            }
+            conn.client.aof_wait = 0;
+        }
         let mut written = 0;
         let flushed = conn.flush(&mut written);
         bump(&self.stats.net_output_bytes, written);
@@ -555,6 +607,19 @@ impl Worker {
         } else if conn.eof && !done {
             // The peer is gone; nothing more can be delivered.
             self.close(token);
+        }
+    }
+
+    /// Sends the replies whose AOF records are now durable.
+    fn release_durable(&mut self) {
+        let waiting = std::mem::take(&mut self.durable_waiters);
+        for token in waiting {
+            self.after_output(token);
+        }
+        if self.durable_waiters.is_empty()
+            && let Some(log) = &self.log
+        {
+            log.aof().stop_waiting(self.index);
         }
     }
 
@@ -608,8 +673,12 @@ impl Worker {
         let Some(Some(conn)) = self.conns.get_mut(token) else { return };
         let Some(blocked) = conn.blocked.take() else { return };
         let args: Vec<&[u8]> = blocked.args.iter().map(Vec::as_slice).collect();
-        let runner =
-            Runner { shared: &self.shared, stats: &self.stats, slowlog_us: self.limits.slowlog_us };
+        let runner = Runner {
+            shared: &self.shared,
+            stats: &self.stats,
+            slowlog_us: self.limits.slowlog_us,
+            log: self.log.as_ref(),
+        };
         runner.execute(&mut conn.client, &mut conn.wbuf, &args);
         if conn.client.block.take().is_some() {
             // Still nothing: keep waiting with the original deadline and registration.
@@ -704,6 +773,24 @@ impl Worker {
     }
 
     fn stop(&mut self) {
+        if let Some(log) = &self.log {
+            log.flush();
+            // Replies held for `appendfsync always` leave only once durable: the writer is
+            // still running (it stops after every worker), so wait for it, boundedly.
+            let wanted = self.conns.iter().flatten().map(|c| c.client.aof_wait).max().unwrap_or(0);
+            let deadline = Instant::now() + Duration::from_secs(10);
+            while log.aof().durable() < wanted && Instant::now() < deadline {
+                std::thread::sleep(Duration::from_millis(1));
+            }
+            if log.aof().durable() < wanted {
+                tracing::warn!("shutting down with replies whose AOF records are not durable");
+                for conn in self.conns.iter_mut().flatten() {
+                    if conn.client.aof_wait > log.aof().durable() {
+                        conn.wbuf.truncate(conn.wpos);
+                    }
+                }
+            }
+        }
         for token in 0..self.conns.len() {
             if let Some(Some(conn)) = self.conns.get_mut(token) {
                 let mut written = 0;

@@ -72,6 +72,78 @@ pub fn start_corekv(extra: &[&str]) -> Server {
     Server { child, port }
 }
 
+/// Starts corekv with `--dir dir` (persistence tests), its log going to `dir/corekv.log`.
+pub fn start_corekv_in(dir: &std::path::Path, extra: &[&str]) -> Server {
+    let port = free_port();
+    let log = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(dir.join("corekv.log"))
+        .expect("open the server log");
+    let mut child = Command::new(corekv_bin())
+        .args(["--port", &port.to_string(), "--bind", "127.0.0.1"])
+        .arg("--dir")
+        .arg(dir)
+        .args(extra)
+        .stdout(Stdio::null())
+        .stderr(log)
+        .spawn()
+        .expect("start corekv-server");
+    wait_ready(&mut child, port);
+    Server { child, port }
+}
+
+/// Runs corekv expecting it to refuse to start; returns what it printed.
+pub fn corekv_start_failure(dir: &std::path::Path, extra: &[&str]) -> String {
+    let port = free_port();
+    let output = Command::new(corekv_bin())
+        .args(["--port", &port.to_string(), "--bind", "127.0.0.1"])
+        .arg("--dir")
+        .arg(dir)
+        .args(extra)
+        .output()
+        .expect("run corekv-server");
+    assert!(!output.status.success(), "corekv-server started, but it should have refused");
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+impl Server {
+    /// Stops the server gracefully (SIGTERM) and waits for it to exit.
+    pub fn terminate(mut self) {
+        // SAFETY: kill(2) on our own child's pid, which we have not reaped yet.
+        unsafe { libc::kill(self.child.id() as i32, libc::SIGTERM) };
+        let _ = self.child.wait();
+    }
+
+    /// Kills the server at once (SIGKILL), as a crash would.
+    pub fn crash(mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A temporary directory removed when dropped.
+pub struct TempDir(pub PathBuf);
+
+impl TempDir {
+    /// A fresh, empty directory named after `name`.
+    pub fn new(name: &str) -> TempDir {
+        let dir = std::env::temp_dir().join(
+            format!("corekv-test-{name}-{}-{:?}", std::process::id(), std::time::SystemTime::now())
+                .replace([' ', '{', '}', ':', ','], ""),
+        );
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        TempDir(dir)
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
 /// Starts Debian's `redis-server` 7.0 as the reference, or `None` when it is not installed
 /// (the comparison tests then skip, saying so).
 pub fn start_redis() -> Option<Server> {

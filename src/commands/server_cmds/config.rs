@@ -57,7 +57,25 @@ fn set<A: Access>(ctx: &mut Ctx<'_, A>, args: &[&[u8]]) {
         return ctx.error(crate::engine::Error::Syntax);
     }
     let pairs: Vec<(&[u8], &[u8])> = args[2..].chunks_exact(2).map(|p| (p[0], p[1])).collect();
-    let result = ctx.shared.config.write().set_many(&pairs);
+    let result = {
+        let mut config = ctx.shared.config.write();
+        let mut candidate = config.clone();
+        candidate.set_many(&pairs).and_then(|()| {
+            if candidate.appendonly != config.appendonly {
+                // Turning the AOF on needs a rewrite of the whole dataset as its base, which
+                // this version does not have; turning it off and on again would lose writes.
+                return Err("ERR CONFIG SET failed (possibly related to argument 'appendonly') \
+                     - switching the append-only file on or off needs a restart in this \
+                     version of corekv (start it with --appendonly yes or no)"
+                    .to_owned());
+            }
+            if let Some(aof) = ctx.shared.aof.get() {
+                aof.set_fsync(crate::server::persistence::fsync_of(candidate.appendfsync));
+            }
+            *config = candidate;
+            Ok(())
+        })
+    };
     match result {
         Ok(()) => {
             // Release: pairs with the workers' Acquire load in `refresh_config`, so a worker

@@ -295,14 +295,31 @@ fn persistence(shared: &Shared, lines: &mut Lines<'_>) {
     lines.field("rdb_last_bgsave_time_sec", -1);
     lines.field("rdb_current_bgsave_time_sec", -1);
     lines.field("rdb_saves", 0);
-    lines.field("aof_enabled", 0);
+    let aof = shared.aof.get();
+    lines.field("aof_enabled", u8::from(aof.is_some()));
     lines.field("aof_rewrite_in_progress", 0);
     lines.field("aof_rewrite_scheduled", 0);
     lines.field("aof_last_rewrite_time_sec", -1);
     lines.field("aof_current_rewrite_time_sec", -1);
     lines.field("aof_last_bgrewrite_status", "ok");
     lines.field("aof_rewrites", 0);
-    lines.field("aof_last_write_status", "ok");
+    lines.field("aof_rewrites_consecutive_failures", 0);
+    let ok = aof.is_none_or(|aof| aof.write_ok());
+    lines.field("aof_last_write_status", if ok { "ok" } else { "err" });
+    if let Some(aof) = aof {
+        lines.field("aof_current_size", aof.size());
+        lines.field("aof_base_size", 0);
+        lines.field("aof_pending_rewrite", 0);
+        lines.field("aof_buffer_length", 0);
+        lines.field("aof_pending_bio_fsync", u8::from(aof.pending_fsync()));
+        lines.field("aof_delayed_fsync", aof.delayed_fsync());
+        // corekv's own: how the writer reaches the disk, its fsyncs, and the last error.
+        lines.field("corekv_aof_io", aof.backend());
+        lines.field("corekv_aof_fsyncs", aof.fsyncs());
+        if let Some(error) = aof.last_error().filter(|_| !ok) {
+            lines.field("corekv_aof_last_error", error);
+        }
+    }
 }
 
 fn stats(shared: &Shared, lines: &mut Lines<'_>) {
