@@ -16,6 +16,7 @@ mod command;
 mod config;
 mod info;
 mod observe;
+mod persistence;
 
 pub(super) use client::{CLIENT_SUBCOMMANDS, client_command};
 
@@ -98,6 +99,24 @@ pub(super) fn commands() -> Vec<Command> {
             cmd!(observe::latency),
         )
         .with_subcommands(LATENCY_SUBCOMMANDS),
+        Command::new(
+            "save",
+            1,
+            admin | Flags::NO_MULTI,
+            KeySpec::None,
+            s,
+            "Synchronously saves the database(s) to disk.",
+            cmd!(persistence::save),
+        ),
+        Command::new(
+            "bgsave",
+            -1,
+            admin,
+            KeySpec::None,
+            s,
+            "Asynchronously saves the database(s) to disk.",
+            cmd!(persistence::bgsave),
+        ),
         Command::new(
             "shutdown",
             -1,

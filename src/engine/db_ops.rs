@@ -48,6 +48,19 @@ impl Db {
         keys
     }
 
+    /// The live keys of shard `index` (a snapshot walks the keyspace one shard at a time).
+    pub fn shard_keys(&self, index: usize) -> Vec<Vec<u8>> {
+        let mut keys = Vec::new();
+        self.collect_shard(index, b"*", None, &mut keys);
+        keys
+    }
+
+    /// A copy of the key's value and deadline, taken atomically (`None`: missing or expired).
+    /// Collections are cloned whole, under the key's lock.
+    pub fn copy_value(&self, key: &[u8]) -> Option<crate::engine::OwnedValue> {
+        self.transaction(&[key], |txn| txn.copy_value(key)).ok().flatten()
+    }
+
     fn collect_shard(
         &self,
         index: usize,

@@ -15,6 +15,7 @@ pub mod aof;
 pub mod io;
 pub mod order;
 pub mod record;
+pub mod snapshot;
 pub mod writer;
 
 pub use writer::{Aof, Fsync, WorkerLog};

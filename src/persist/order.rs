@@ -72,6 +72,17 @@ impl Order {
         self.next.fetch_add(1, Ordering::Relaxed)
     }
 
+    /// Sets the next sequence number (after loading the AOF, before any write runs).
+    pub fn set_next(&self, next: u64) {
+        // Relaxed: called before the workers start; thread start publishes it.
+        self.next.store(next, Ordering::Relaxed);
+    }
+
+    /// Locks stripe `index` alone (a snapshot reading one key of that shard).
+    pub fn lock_one(&self, index: usize) -> MutexGuard<'_, ()> {
+        self.stripes[index % self.stripes.len()].lock()
+    }
+
     /// The sequence number the next write will get.
     pub fn peek(&self) -> u64 {
         // Relaxed: a reading for INFO and tests.

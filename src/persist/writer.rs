@@ -47,6 +47,10 @@ use super::record;
 const QUEUE_BATCHES: usize = 1024;
 /// How often a failed write or fsync is retried.
 const RETRY_EVERY: Duration = Duration::from_secs(1);
+/// How often a busy writer looks for batches (not under `always`, whose batches wake it).
+const POLL_EVERY: Duration = Duration::from_millis(1);
+/// How long after the last batch the writer keeps polling before it sleeps until woken.
+const BUSY_FOR: Duration = Duration::from_millis(100);
 /// How long a stopping writer keeps retrying a failing disk.
 const STOP_TRIES: Duration = Duration::from_secs(3);
 
@@ -92,8 +96,8 @@ pub struct Batch {
 /// The state workers and the writer share.
 #[derive(Debug)]
 pub struct Aof {
-    /// Stripe locks and sequence numbers.
-    pub order: Order,
+    /// Stripe locks and sequence numbers (shared with snapshots).
+    pub order: Arc<Order>,
     queues: Box<[ArrayQueue<Batch>]>,
     fsync: AtomicU8,
     /// Every record with a smaller sequence number is on disk (fsynced).
@@ -106,6 +110,8 @@ pub struct Aof {
     last_error: Mutex<Option<String>>,
     size: AtomicU64,
     stop: AtomicBool,
+    /// The writer is (about to be) parked with a long timeout: a batch must unpark it.
+    sleeping: AtomicBool,
     writer: OnceLock<std::thread::Thread>,
     backend: OnceLock<&'static str>,
     fsyncs: AtomicU64,
@@ -118,18 +124,12 @@ pub struct Aof {
 pub type WakeWorker = Box<dyn Fn(usize) + Send>;
 
 impl Aof {
-    /// Shared state for `workers` workers and `stripes` stripes, appending to `path` (already
-    /// `size` bytes long), numbering records from `next_seq`.
-    pub fn new(
-        workers: usize,
-        stripes: usize,
-        path: PathBuf,
-        size: u64,
-        next_seq: u64,
-        fsync: Fsync,
-    ) -> Aof {
+    /// Shared state for `workers` workers, appending to `path` (already `size` bytes long),
+    /// numbering records from `order`'s next sequence number.
+    pub fn new(workers: usize, order: Arc<Order>, path: PathBuf, size: u64, fsync: Fsync) -> Aof {
+        let next_seq = order.peek();
         Aof {
-            order: Order::new(stripes, next_seq),
+            order,
             queues: (0..workers).map(|_| ArrayQueue::new(QUEUE_BATCHES)).collect(),
             fsync: AtomicU8::new(fsync as u8),
             durable: CachePadded::new(AtomicU64::new(next_seq)),
@@ -139,6 +139,7 @@ impl Aof {
             last_error: Mutex::new(None),
             size: AtomicU64::new(size),
             stop: AtomicBool::new(false),
+            sleeping: AtomicBool::new(false),
             writer: OnceLock::new(),
             backend: OnceLock::new(),
             fsyncs: AtomicU64::new(0),
@@ -177,6 +178,7 @@ impl Aof {
                     unsynced_from: offset,
                     last_fsync: Instant::now(),
                     retry_at: None,
+                    last_data: Instant::now(),
                     stopping_since: None,
                     wake,
                 }
@@ -341,7 +343,12 @@ impl WorkerLog {
                 }
             }
         }
-        self.aof.unpark_writer();
+        // SeqCst fence (Dekker, with the writer's sleep): the push above is visible to a
+        // writer that decides to sleep after this, or this load sees it sleeping.
+        std::sync::atomic::fence(Ordering::SeqCst);
+        if self.aof.fsync() == Fsync::Always || self.aof.sleeping.load(Ordering::SeqCst) {
+            self.aof.unpark_writer();
+        }
     }
 }
 
@@ -369,6 +376,8 @@ struct Writer {
     last_fsync: Instant,
     /// After an error: when to try again.
     retry_at: Option<Instant>,
+    /// When a batch last arrived (the writer polls while busy, sleeps when idle).
+    last_data: Instant,
     /// When the writer was first asked to stop while the disk was failing.
     stopping_since: Option<Instant>,
     wake: WakeWorker,
@@ -421,6 +430,16 @@ impl Writer {
                 continue;
             }
             if self.out.is_empty() && self.queues_empty() {
+                if fsync != Fsync::Always
+                    && self.retry_at.is_none()
+                    && self.last_data.elapsed() < BUSY_FOR
+                {
+                    // Busy and not `always`: poll instead of being woken by every batch, so a
+                    // busy worker's turn costs no futex wake (the record still reaches the
+                    // file within a millisecond).
+                    std::thread::park_timeout(POLL_EVERY);
+                    continue;
+                }
                 let timeout = match (self.retry_at, fsync, self.unsynced.is_empty()) {
                     (Some(at), _, _) => at.saturating_duration_since(Instant::now()),
                     (None, Fsync::Everysec, false) => {
@@ -428,7 +447,14 @@ impl Writer {
                     }
                     _ => Duration::from_millis(500),
                 };
-                std::thread::park_timeout(timeout.max(Duration::from_micros(50)));
+                // SeqCst (Dekker, with `WorkerLog::flush`): either a worker's push before its
+                // fence is seen by the check below, or the worker sees `sleeping` and unparks.
+                self.aof.sleeping.store(true, Ordering::SeqCst);
+                std::sync::atomic::fence(Ordering::SeqCst);
+                if self.queues_empty() {
+                    std::thread::park_timeout(timeout.max(Duration::from_micros(50)));
+                }
+                self.aof.sleeping.store(false, Ordering::Relaxed);
             }
         }
     }
@@ -447,6 +473,7 @@ impl Writer {
     fn gather(&mut self) {
         for (queue, pending) in self.aof.queues.iter().zip(&mut self.pending) {
             while let Some(batch) = queue.pop() {
+                self.last_data = Instant::now();
                 pending.push_back(Draining { batch, index: 0, start: 0 });
             }
         }
@@ -597,7 +624,8 @@ mod tests {
         let path = dir.join("merge.aof");
         std::fs::write(&path, record::FILE_HEADER).unwrap();
         let (file, size) = super::super::aof::open_for_append(&path).unwrap();
-        let aof = Arc::new(Aof::new(2, 4, path.clone(), size, 1, Fsync::Always));
+        let aof =
+            Arc::new(Aof::new(2, Arc::new(Order::new(4, 1)), path.clone(), size, Fsync::Always));
         let writer = aof.start(file, Box::new(|_| {})).unwrap();
         let (first, second) = (WorkerLog::new(aof.clone(), 0), WorkerLog::new(aof.clone(), 1));
         // Interleaved sequence numbers; worker 1 hands its batch over first, so the writer
@@ -628,7 +656,8 @@ mod tests {
             eprintln!("skipped: no /dev/full");
             return;
         };
-        let aof = Arc::new(Aof::new(1, 4, "/dev/full".into(), 0, 1, Fsync::Always));
+        let order = Arc::new(Order::new(4, 1));
+        let aof = Arc::new(Aof::new(1, order, "/dev/full".into(), 0, Fsync::Always));
         let writer = aof.start(file, Box::new(|_| {})).unwrap();
         let log = WorkerLog::new(aof.clone(), 0);
         log.append(1, 0, b"*1\r\n$4\r\nPING\r\n");

@@ -6,6 +6,7 @@
 //! 8. with the AOF on, the write's record, under its stripes (see `persist::order`);
 //! 9. waking clients blocked on the keys a write touched.
 
+use std::sync::atomic::Ordering;
 use std::time::Instant;
 
 use crate::commands::args::{unknown_command, wrong_arity};
@@ -32,7 +33,7 @@ pub struct Runner<'a> {
     pub log: Option<&'a WorkerLog>,
 }
 
-impl Runner<'_> {
+impl<'a> Runner<'a> {
     /// Runs one request and appends its reply (if any) to `out`.
     pub fn execute(&self, client: &mut Client, out: &mut Vec<u8>, args: &[&[u8]]) {
         let start_len = out.len();
@@ -129,11 +130,15 @@ impl Runner<'_> {
             return;
         }
         let db = shared.engine.db(client.db);
-        match self.log {
-            Some(log) if command.flags.contains(Flags::WRITE) => {
-                self.run_logged(log, command, client, db, out, args);
+        if command.flags.contains(Flags::WRITE) {
+            let passage = self.enter_write(needs_quiet(command, args));
+            if passage.persisted {
+                self.run_persisted(command, client, db, out, args, passage.snapshot);
+            } else {
+                self.run(command, client, db, out, args);
             }
-            _ => self.run(command, client, db, out, args),
+        } else {
+            self.run(command, client, db, out, args);
         }
         // A blocking command that parks its client wrote nothing: signalling its keys would
         // wake the client itself, whose retry would signal again, forever.
@@ -191,22 +196,59 @@ impl Runner<'_> {
         self.run_on(command, client, db, out, args, handler);
     }
 
-    /// Runs a write with the AOF on: under its stripes, at a frozen instant, then records it.
-    fn run_logged(
+    /// Flags this worker as running a write, so a snapshot starting now waits for it, and
+    /// says whether the write must take the persisted path. A write that cannot name the keys
+    /// it changes in every database (`needs_quiet`) first waits for a running snapshot.
+    fn enter_write(&self, needs_quiet: bool) -> Passage<'a> {
+        let snapshots = &self.shared.snapshots;
+        loop {
+            if needs_quiet {
+                while snapshots.active() {
+                    std::thread::sleep(std::time::Duration::from_millis(1));
+                }
+            }
+            // SeqCst: the handshake with a starting snapshot (see `persist::snapshot`): it sets
+            // `active` then reads this flag; this thread sets the flag then reads `active`.
+            self.stats.in_write.store(true, Ordering::SeqCst);
+            let snapshot = snapshots.active();
+            if snapshot && needs_quiet {
+                self.stats.in_write.store(false, Ordering::Release);
+                continue;
+            }
+            return Passage {
+                flag: &self.stats.in_write,
+                persisted: snapshot || self.log.is_some(),
+                snapshot,
+            };
+        }
+    }
+
+    /// Runs a write with the AOF on or a snapshot running: under its keys' stripes; with a
+    /// snapshot, after preserving the keys' current values; with the AOF, at a frozen instant,
+    /// then recorded.
+    fn run_persisted(
         &self,
-        log: &WorkerLog,
         command: &Command,
         client: &mut Client,
         db: &Db,
         out: &mut Vec<u8>,
         args: &[&[u8]],
+        snapshot: bool,
     ) {
-        let aof = log.aof();
+        let shared = self.shared;
         let mut keys = Vec::new();
         let all = crate::server::persistence::locks_everything(command, args, &mut keys);
-        let mut shards: Vec<usize> =
-            keys.iter().map(|k| self.shared.engine.shard_index(k)).collect();
-        let _held = if all { aof.order.lock_all() } else { aof.order.lock(&mut shards) };
+        let mut shards: Vec<usize> = keys.iter().map(|k| shared.engine.shard_index(k)).collect();
+        let _held = if all { shared.order.lock_all() } else { shared.order.lock(&mut shards) };
+        if snapshot {
+            for key in &keys {
+                shared.snapshots.preserve(&shared.engine, client.db, key);
+            }
+        }
+        let Some(log) = self.log else {
+            self.run(command, client, db, out, args);
+            return;
+        };
         let ms = system_ms();
         let start_db = client.db;
         client.propagate = None;
@@ -216,7 +258,7 @@ impl Runner<'_> {
         record_command(&mut payload, command, client, args);
         if !payload.is_empty() {
             let seq = log.append(ms, start_db, &payload);
-            if aof.fsync() == Fsync::Always {
+            if log.aof().fsync() == Fsync::Always {
                 client.aof_wait = seq + 1;
             }
         }
@@ -274,12 +316,21 @@ impl Runner<'_> {
         }
         let same_db: Vec<&crate::server::client::Watched> =
             watched.iter().filter(|w| w.db == client.db).collect();
-        // With the AOF on, the whole transaction runs under its keys' stripes at one frozen
-        // instant and is recorded as one record, replayed whole.
+        // With the AOF on or a snapshot running, a transaction that writes runs under its keys'
+        // stripes (after preserving them for the snapshot); with the AOF, at one frozen
+        // instant, recorded as one record and replayed whole.
         let start_db = client.db;
-        let mut payload = self.log.map(|_| Vec::new());
+        let passage = queued.iter().any(|(c, _)| c.flags.contains(Flags::WRITE)).then(|| {
+            self.enter_write(
+                queued.iter().any(|(c, args)| needs_quiet(c, args) || c.name == "select"),
+            )
+        });
+        let persisted = passage.as_ref().is_some_and(|p| p.persisted);
+        let snapshot = passage.as_ref().is_some_and(|p| p.snapshot);
+        let log = self.log.filter(|_| persisted);
+        let mut payload = log.map(|_| Vec::new());
         let mut writes = false;
-        let _held = self.log.map(|log| {
+        let _held = persisted.then(|| {
             let (mut keys, mut all) = (Vec::new(), false);
             let mut shards = Vec::new();
             for (command, args) in &queued {
@@ -289,11 +340,17 @@ impl Runner<'_> {
                 keys.clear();
                 command.keys_of(args, &mut keys);
                 shards.extend(keys.iter().map(|k| self.shared.engine.shard_index(k)));
+                if snapshot {
+                    for key in &keys {
+                        self.shared.snapshots.preserve(&self.shared.engine, client.db, key);
+                    }
+                }
             }
-            if all { log.aof().order.lock_all() } else { log.aof().order.lock(&mut shards) }
+            let order = &self.shared.order;
+            if all { order.lock_all() } else { order.lock(&mut shards) }
         });
         let ms = system_ms();
-        let _frozen = self.log.map(|_| crate::engine::clock::freeze(ms));
+        let _frozen = log.map(|_| crate::engine::clock::freeze(ms));
         let mut written: Vec<(usize, Vec<u8>)> = Vec::new();
         let mut index = 0;
         let mut first = true;
@@ -360,7 +417,7 @@ impl Runner<'_> {
             }
         }
         client.in_exec = false;
-        if let (Some(log), Some(payload)) = (self.log, payload)
+        if let (Some(log), Some(payload)) = (log, payload)
             && writes
         {
             let seq = log.append(ms, start_db, &payload);
@@ -385,6 +442,33 @@ impl Runner<'_> {
         // Relaxed: informational.
         client.info.multi.store(1, std::sync::atomic::Ordering::Relaxed);
         out.extend_from_slice(crate::protocol::OK);
+    }
+}
+
+/// A write in progress on this worker (see [`Runner::enter_write`]); clears the flag when
+/// dropped.
+struct Passage<'a> {
+    flag: &'a std::sync::atomic::AtomicBool,
+    /// Take the stripes (AOF on or snapshot running).
+    persisted: bool,
+    /// A snapshot is running: preserve the keys first.
+    snapshot: bool,
+}
+
+impl Drop for Passage<'_> {
+    fn drop(&mut self) {
+        // Release: a snapshot that sees the flag clear also sees this write's effects.
+        self.flag.store(false, Ordering::Release);
+    }
+}
+
+/// Writes that cannot name every key they change in every database: they wait for a running
+/// snapshot (see `persist::snapshot`).
+fn needs_quiet(command: &Command, args: &[&[u8]]) -> bool {
+    match command.name {
+        "flushall" | "flushdb" | "swapdb" | "move" => true,
+        "copy" => args.iter().skip(3).any(|a| a.eq_ignore_ascii_case(b"db")),
+        _ => command.flags.contains(Flags::KEYSPACE) && command.flags.contains(Flags::WRITE),
     }
 }
 

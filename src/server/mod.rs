@@ -99,6 +99,14 @@ pub struct Shared {
     pub config_file: Option<std::path::PathBuf>,
     /// The append-only file, when `appendonly yes` (set once, before the workers start).
     pub aof: std::sync::OnceLock<Arc<crate::persist::Aof>>,
+    /// Stripe locks and the write sequence (used with the AOF on or a snapshot running).
+    pub order: Arc<crate::persist::order::Order>,
+    /// Point-in-time snapshots (SAVE, BGSAVE, `save` rules).
+    pub snapshots: crate::persist::snapshot::Snapshots,
+    /// This state's own `Arc` (BGSAVE hands it to its thread).
+    pub this: std::sync::OnceLock<std::sync::Weak<Shared>>,
+    /// SHUTDOWN NOSAVE (1) or SAVE (2) asked for; 0: save if `save` rules are configured.
+    pub shutdown_save: std::sync::atomic::AtomicU8,
 }
 
 impl Shared {

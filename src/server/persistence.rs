@@ -4,12 +4,15 @@
 //! log, so nothing is recorded twice), each at the instant it first ran
 //! ([`with_frozen_time`]): replay is deterministic, TTLs and expiry included.
 
+use std::path::PathBuf;
 use std::sync::Arc;
+use std::sync::atomic::Ordering;
 use std::time::Instant;
 
 use crate::commands::{Command, Flags};
 use crate::engine::clock::with_frozen_time;
 use crate::persist::aof::{self, AofDir};
+use crate::persist::snapshot::{self, Saved};
 use crate::persist::{Aof, Fsync};
 use crate::protocol::{ParserLimits, RequestParser};
 use crate::server::Shared;
@@ -45,53 +48,13 @@ pub fn load(shared: &Shared, workers: usize) -> Result<(Arc<Aof>, std::fs::File)
         std::env::current_dir().map_or_else(|_| dirname.clone().into(), |cwd| cwd.join(&dirname));
     let dir = AofDir::open_or_create(&dirname, &filename)?;
     let started = Instant::now();
-    let stats = WorkerStats::new(shared.commands.len());
-    let runner = Runner { shared, stats: &stats, slowlog_us: -1, log: None };
-    let info =
-        Arc::new(ClientInfo::new(0, 0, ([127, 0, 0, 1], 0).into(), ([127, 0, 0, 1], 0).into(), -1));
-    let mut client = Client::new(info, true);
-    let mut parser = RequestParser::new(ParserLimits {
-        proto_max_bulk_len: u64::MAX,
-        max_multibulk_len: u64::MAX,
-        ..ParserLimits::default()
-    });
-    let mut out = Vec::new();
-    let (mut records, mut bytes, mut last_seq, mut warned) = (0, 0, 0, false);
+    let mut replayer = Replayer::new(shared);
+    let (mut records, mut bytes, mut last_seq) = (0, 0, 0);
     let files: Vec<_> = dir.files().collect();
     for (index, path) in files.iter().enumerate() {
         let last_file = index + 1 == files.len();
         let loaded = aof::load_file(path, allow_truncated && last_file, |header, payload| {
-            let db = usize::try_from(header.db)
-                .ok()
-                .filter(|&db| db < shared.engine.databases())
-                .ok_or_else(|| format!("database {} out of range", header.db))?;
-            client.db = db;
-            with_frozen_time(header.ms, || {
-                let mut rest = payload;
-                while !rest.is_empty() {
-                    let (request, used) = match parser.parse(rest) {
-                        Ok(Some(parsed)) => parsed,
-                        Ok(None) => return Err("a command is cut short".to_owned()),
-                        Err(error) => return Err(format!("malformed command: {error:?}")),
-                    };
-                    let args: Vec<&[u8]> = request.args().collect();
-                    out.clear();
-                    runner.execute(&mut client, &mut out, &args);
-                    client.block = None;
-                    if out.starts_with(b"-ERR unknown command") {
-                        return Err(String::from_utf8_lossy(&out).trim_end().to_owned());
-                    }
-                    if out.starts_with(b"-") && !warned {
-                        warned = true;
-                        tracing::warn!(
-                            reply = %String::from_utf8_lossy(&out).trim_end(),
-                            "a replayed AOF command failed (it succeeded when it was logged)"
-                        );
-                    }
-                    rest = &rest[used..];
-                }
-                Ok(())
-            })
+            replayer.replay(header.ms, header.db, payload)
         })?;
         records += loaded.records;
         bytes += loaded.bytes;
@@ -107,9 +70,225 @@ pub fn load(shared: &Shared, workers: usize) -> Result<(Arc<Aof>, std::fs::File)
     );
     let current = dir.current();
     let (file, size) = aof::open_for_append(&current)?;
-    let aof =
-        Aof::new(workers, shared.engine.shards(), current, size, last_seq + 1, fsync_of(fsync));
+    shared.order.set_next(last_seq + 1);
+    let aof = Aof::new(workers, shared.order.clone(), current, size, fsync_of(fsync));
     Ok((Arc::new(aof), file))
+}
+
+/// Runs recorded commands through the normal command path, as a client with no log.
+struct Replayer<'a> {
+    shared: &'a Shared,
+    stats: WorkerStats,
+    client: Client,
+    parser: RequestParser,
+    out: Vec<u8>,
+    warned: bool,
+}
+
+impl<'a> Replayer<'a> {
+    fn new(shared: &'a Shared) -> Replayer<'a> {
+        let loopback = ([127, 0, 0, 1], 0).into();
+        let info = Arc::new(ClientInfo::new(0, 0, loopback, loopback, -1));
+        Replayer {
+            shared,
+            stats: WorkerStats::new(shared.commands.len()),
+            client: Client::new(info, true),
+            parser: RequestParser::new(ParserLimits {
+                proto_max_bulk_len: u64::MAX,
+                max_multibulk_len: u64::MAX,
+                ..ParserLimits::default()
+            }),
+            out: Vec::new(),
+            warned: false,
+        }
+    }
+
+    /// Runs the RESP commands in `payload` in database `db` at the frozen instant `ms`.
+    fn replay(&mut self, ms: u64, db: u64, payload: &[u8]) -> Result<(), String> {
+        let shared = self.shared;
+        let db = usize::try_from(db)
+            .ok()
+            .filter(|&db| db < shared.engine.databases())
+            .ok_or_else(|| format!("database {db} out of range"))?;
+        self.client.db = db;
+        let runner = Runner { shared, stats: &self.stats, slowlog_us: -1, log: None };
+        with_frozen_time(ms, || {
+            let mut rest = payload;
+            while !rest.is_empty() {
+                let (request, used) = match self.parser.parse(rest) {
+                    Ok(Some(parsed)) => parsed,
+                    Ok(None) => return Err("a command is cut short".to_owned()),
+                    Err(error) => return Err(format!("malformed command: {error:?}")),
+                };
+                let args: Vec<&[u8]> = request.args().collect();
+                self.out.clear();
+                runner.execute(&mut self.client, &mut self.out, &args);
+                self.client.block = None;
+                if self.out.starts_with(b"-ERR unknown command") {
+                    return Err(String::from_utf8_lossy(&self.out).trim_end().to_owned());
+                }
+                if self.out.starts_with(b"-") && !self.warned {
+                    self.warned = true;
+                    tracing::warn!(
+                        reply = %String::from_utf8_lossy(&self.out).trim_end(),
+                        "a replayed command failed (it succeeded when it was recorded)"
+                    );
+                }
+                rest = &rest[used..];
+            }
+            Ok(())
+        })
+    }
+}
+
+/// Write commands run since start that did not fail (`rdb_changes_since_last_save` counts
+/// from this; Redis counts changed keys, corekv counts write commands).
+pub fn write_count(shared: &Shared) -> u64 {
+    let mut changes = 0;
+    for command in shared.commands.all().iter().filter(|c| c.flags.contains(Flags::WRITE)) {
+        for stats in &shared.stats {
+            let counters = &stats.commands[command.id];
+            // Relaxed: see stats' module docs.
+            changes += counters
+                .calls
+                .load(Ordering::Relaxed)
+                .saturating_sub(counters.failed_calls.load(Ordering::Relaxed));
+        }
+    }
+    changes
+}
+
+/// The snapshot file: `dbfilename` in `dir` (the server's working directory).
+pub fn snapshot_path(shared: &Shared) -> PathBuf {
+    let name = shared.config.read().dbfilename.clone();
+    std::env::current_dir().map_or_else(|_| PathBuf::from(&name), |cwd| cwd.join(&name))
+}
+
+/// SAVE: writes a snapshot now, on the calling thread. `Err` when one is already running
+/// (`None`) or when writing failed (`Some(reason)`, also logged).
+pub fn save(shared: &Shared) -> Result<Saved, Option<String>> {
+    if !shared.snapshots.try_claim() {
+        return Err(None);
+    }
+    save_claimed(shared).map_err(Some)
+}
+
+fn save_claimed(shared: &Shared) -> Result<Saved, String> {
+    let path = snapshot_path(shared);
+    let flags: Vec<&std::sync::atomic::AtomicBool> =
+        shared.stats.iter().map(|stats| &stats.in_write).collect();
+    let started = Instant::now();
+    let changes = write_count(shared);
+    match shared.snapshots.save(&shared.engine, &shared.order, &flags, changes, &path) {
+        Ok(saved) => {
+            // Relaxed: LASTSAVE's timestamp, read on its own.
+            shared.last_save.store(Shared::unix_seconds(), Ordering::Relaxed);
+            tracing::info!(
+                path = %path.display(),
+                keys = saved.keys,
+                bytes = saved.bytes,
+                seconds = format!("{:.3}", started.elapsed().as_secs_f64()),
+                "DB saved on disk"
+            );
+            Ok(saved)
+        }
+        Err(reason) => {
+            tracing::warn!(path = %path.display(), %reason, "snapshot failed");
+            Err(reason)
+        }
+    }
+}
+
+/// BGSAVE: starts a snapshot on its own thread; false if one is already running.
+pub fn bgsave(shared: &Arc<Shared>) -> bool {
+    if !shared.snapshots.try_claim() {
+        return false;
+    }
+    let saver = shared.clone();
+    let spawned = std::thread::Builder::new().name("corekv-snapshot".to_owned()).spawn(move || {
+        tracing::info!("background saving started");
+        let _ = save_claimed(&saver);
+    });
+    if let Err(error) = spawned {
+        tracing::warn!(%error, "cannot start the snapshot thread");
+        shared.snapshots.release();
+        return false;
+    }
+    true
+}
+
+/// Once a second (worker 0): starts a BGSAVE when a `save <seconds> <changes>` rule is met.
+pub fn cron(shared: &Arc<Shared>) {
+    if shared.snapshots.running() {
+        return;
+    }
+    let rules = shared.config.read().save.clone();
+    if rules.is_empty() {
+        return;
+    }
+    let changes = write_count(shared).saturating_sub(shared.snapshots.changes_at_last_save());
+    // Relaxed: LASTSAVE's timestamp.
+    let since = Shared::unix_seconds().saturating_sub(shared.last_save.load(Ordering::Relaxed));
+    // After a failed snapshot, Redis waits 5 s before trying again (CONFIG_BGSAVE_RETRY_DELAY).
+    let retry_ok = shared.snapshots.last_ok() || shared.snapshots.seconds_since_attempt() >= 5;
+    if retry_ok
+        && let Some((seconds, needed)) =
+            rules.iter().find(|&&(seconds, needed)| changes >= needed && since >= seconds)
+    {
+        tracing::info!("{needed} changes in {seconds} seconds. Saving...");
+        bgsave(shared);
+    }
+}
+
+/// After the workers stopped: the final snapshot, unless SHUTDOWN NOSAVE; with no `save`
+/// rules, only if SHUTDOWN SAVE asked for it (as Redis). Skipped when nothing changed since
+/// the last snapshot (SHUTDOWN may have just saved to check it can).
+pub fn shutdown_save(shared: &Shared) {
+    // Relaxed: set by the SHUTDOWN command before the workers stopped (thread join orders it).
+    let asked = shared.shutdown_save.load(Ordering::Relaxed);
+    let rules = !shared.config.read().save.is_empty();
+    if asked == SHUTDOWN_NOSAVE || (asked != SHUTDOWN_SAVE && !rules) {
+        return;
+    }
+    let changes = write_count(shared).saturating_sub(shared.snapshots.changes_at_last_save());
+    if changes == 0 && shared.snapshots.saves() > 0 {
+        return;
+    }
+    while shared.snapshots.running() {
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    tracing::info!("saving the final snapshot before exiting");
+    if let Err(Some(reason)) = save(shared) {
+        tracing::error!(%reason, "error trying to save the DB on shutdown");
+    }
+}
+
+/// `Shared::shutdown_save`: SHUTDOWN NOSAVE.
+pub const SHUTDOWN_NOSAVE: u8 = 1;
+/// `Shared::shutdown_save`: SHUTDOWN SAVE.
+pub const SHUTDOWN_SAVE: u8 = 2;
+
+/// At start, without the AOF: loads the snapshot if there is one. `Err` stops the start.
+pub fn load_snapshot(shared: &Shared) -> Result<(), String> {
+    let path = snapshot_path(shared);
+    if !path.exists() {
+        return Ok(());
+    }
+    let started = Instant::now();
+    let loaded = snapshot::read(&path)?;
+    Replayer::new(shared)
+        .replay(loaded.ms, 0, &loaded.commands)
+        .map_err(|e| format!("{}: {e}", path.display()))?;
+    let keys: usize = (0..shared.engine.databases()).map(|db| shared.engine.db(db).len()).sum();
+    tracing::info!(
+        path = %path.display(),
+        keys_in_file = loaded.keys,
+        keys,
+        bytes = loaded.bytes,
+        seconds = format!("{:.3}", started.elapsed().as_secs_f64()),
+        "DB loaded from snapshot"
+    );
+    Ok(())
 }
 
 /// Whether `command` (with `args`) needs every stripe: it acts on whole databases, or names

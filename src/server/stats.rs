@@ -172,6 +172,9 @@ pub struct WorkerStats {
     pub client_query_buffer_limit_disconnections: AtomicU64,
     /// Error replies by prefix (`ERR`, `WRONGTYPE`, ...).
     pub errors: parking_lot::Mutex<std::collections::BTreeMap<String, u64>>,
+    /// The worker is running a write command (a starting snapshot waits for the writes that
+    /// began before it; see `persist::snapshot`).
+    pub in_write: std::sync::atomic::AtomicBool,
 }
 
 impl WorkerStats {
@@ -179,6 +182,7 @@ impl WorkerStats {
     pub fn new(commands: usize) -> WorkerStats {
         WorkerStats {
             commands: (0..commands).map(|_| CommandStats::default()).collect(),
+            in_write: std::sync::atomic::AtomicBool::new(false),
             commands_processed: AtomicU64::new(0),
             connections_received: AtomicU64::new(0),
             rejected_connections: AtomicU64::new(0),

@@ -114,13 +114,15 @@ impl ServerHandle {
         self.shared.shutdown();
     }
 
-    /// Waits for every worker to stop, then for the AOF writer to write and sync what they
-    /// recorded.
+    /// Waits for every worker to stop, saves a final snapshot when `save` rules are set (or
+    /// SHUTDOWN SAVE asked for one), then waits for the AOF writer to write and sync what the
+    /// workers recorded.
     pub fn join(self) {
         for thread in self.threads {
             // A worker that panicked has already logged it; the others stopped normally.
             let _ = thread.join();
         }
+        crate::server::persistence::shutdown_save(&self.shared);
         if let (Some(aof), Some(writer)) = (self.shared.aof.get(), self.aof_writer) {
             aof.stop();
             let _ = writer.join();
@@ -150,6 +152,7 @@ pub fn start(config: Config, config_file: Option<std::path::PathBuf>) -> io::Res
         builder = builder.shards(config.shards);
     }
     let engine = builder.build();
+    let shards = engine.shards();
 
     let mut listeners = Vec::new();
     let mut port = config.port;
@@ -197,10 +200,21 @@ pub fn start(config: Config, config_file: Option<std::path::PathBuf>) -> io::Res
         last_save: AtomicU64::new(Shared::unix_seconds()),
         config_file,
         aof: std::sync::OnceLock::new(),
+        order: Arc::new(crate::persist::order::Order::new(shards, 1)),
+        snapshots: crate::persist::snapshot::Snapshots::new(shards),
+        this: std::sync::OnceLock::new(),
+        shutdown_save: Default::default(),
     });
+    let _ = shared.this.set(Arc::downgrade(&shared));
 
     let mut aof_writer = None;
-    if shared.config.read().appendonly {
+    let appendonly = shared.config.read().appendonly;
+    if !appendonly {
+        // With the AOF on, the AOF is the dataset (as in Redis); without it, the snapshot.
+        crate::server::persistence::load_snapshot(&shared)
+            .map_err(|message| io::Error::new(io::ErrorKind::InvalidData, message))?;
+    }
+    if appendonly {
         let (aof, file) = crate::server::persistence::load(&shared, workers)
             .map_err(|message| io::Error::new(io::ErrorKind::InvalidData, message))?;
         let wake_shared = Arc::downgrade(&shared);
@@ -723,9 +737,12 @@ impl Worker {
         }
     }
 
-    /// Once a second: idle timeouts and CLIENT KILL flags.
+    /// Once a second: idle timeouts and CLIENT KILL flags; on worker 0, `save` rules.
     fn sweep(&mut self) {
         self.last_sweep = Instant::now();
+        if self.index == 0 {
+            crate::server::persistence::cron(&self.shared);
+        }
         let timeout = self.limits.timeout_seconds;
         let mut doomed = Vec::new();
         for (token, conn) in self.conns.iter().enumerate() {

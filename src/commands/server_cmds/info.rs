@@ -12,8 +12,8 @@ use std::time::Duration;
 
 use parking_lot::Mutex;
 
+use crate::commands::Ctx;
 use crate::commands::args::is;
-use crate::commands::{Ctx, Flags};
 use crate::engine::Access;
 use crate::server::Shared;
 use crate::server::stats::{Histogram, WorkerStats, total};
@@ -271,30 +271,20 @@ fn memory(shared: &Shared, lines: &mut Lines<'_>) {
 }
 
 fn persistence(shared: &Shared, lines: &mut Lines<'_>) {
-    // Memory-only: nothing is saved, so changes count from the start. Redis counts changed
-    // keys; corekv counts successful write commands (one per command, not per key).
-    let mut changes = 0;
-    for command in shared.commands.all().iter().filter(|c| c.flags.contains(Flags::WRITE)) {
-        for stats in &shared.stats {
-            let counters = &stats.commands[command.id];
-            // Relaxed: see stats' module docs.
-            changes += counters
-                .calls
-                .load(Ordering::Relaxed)
-                .saturating_sub(counters.failed_calls.load(Ordering::Relaxed));
-        }
-    }
+    let snapshots = &shared.snapshots;
+    let changes = crate::server::persistence::write_count(shared)
+        .saturating_sub(snapshots.changes_at_last_save());
     lines.header("Persistence");
     lines.field("loading", 0);
     lines.field("async_loading", 0);
     lines.field("rdb_changes_since_last_save", changes);
-    lines.field("rdb_bgsave_in_progress", 0);
+    lines.field("rdb_bgsave_in_progress", u8::from(snapshots.running()));
     // Relaxed: a timestamp read on its own.
     lines.field("rdb_last_save_time", shared.last_save.load(Ordering::Relaxed));
-    lines.field("rdb_last_bgsave_status", "ok");
-    lines.field("rdb_last_bgsave_time_sec", -1);
-    lines.field("rdb_current_bgsave_time_sec", -1);
-    lines.field("rdb_saves", 0);
+    lines.field("rdb_last_bgsave_status", if snapshots.last_ok() { "ok" } else { "err" });
+    lines.field("rdb_last_bgsave_time_sec", snapshots.last_duration_s());
+    lines.field("rdb_current_bgsave_time_sec", snapshots.current_duration_s());
+    lines.field("rdb_saves", snapshots.saves());
     let aof = shared.aof.get();
     lines.field("aof_enabled", u8::from(aof.is_some()));
     lines.field("aof_rewrite_in_progress", 0);

@@ -163,8 +163,8 @@ fn histogram<A: Access>(ctx: &mut Ctx<'_, A>, names: &[&[u8]]) {
     }
 }
 
-/// SHUTDOWN [NOSAVE|SAVE] [NOW] [FORCE] [ABORT]. corekv's shutdown is immediate (no save to
-/// wait for), so there is never one to abort. On success nothing is replied: the worker
+/// SHUTDOWN [NOSAVE|SAVE] [NOW] [FORCE] [ABORT]. The final snapshot is written before the
+/// reply-less stop (so there is never a pending shutdown to abort). On success nothing is replied: the worker
 /// starts the shutdown and the connection closes with the server.
 pub(super) fn shutdown<A: Access>(ctx: &mut Ctx<'_, A>, args: &[&[u8]]) {
     let (mut save, mut no_save, mut force, mut abort, mut other) = (false, false, false, false, 0);
@@ -189,12 +189,27 @@ pub(super) fn shutdown<A: Access>(ctx: &mut Ctx<'_, A>, args: &[&[u8]]) {
     if abort {
         return ctx.error_text("ERR No shutdown in progress.");
     }
-    if save && !force {
-        // Memory-only: an explicit SAVE cannot be honoured. Redis refuses to stop when its
-        // final save fails, unless FORCE.
-        tracing::warn!("SHUTDOWN SAVE refused: this server has no persistence to save to");
-        return ctx.error_text("ERR Errors trying to SHUTDOWN. Check logs.");
+    use crate::server::persistence::{SHUTDOWN_NOSAVE, SHUTDOWN_SAVE};
+    let rules = !ctx.shared.config.read().save.is_empty();
+    if !no_save && (save || rules) {
+        // Save now, so a failure can be reported and the server kept up (Redis refuses to stop
+        // when its final save fails, unless FORCE); writes other workers make until they stop
+        // are caught by the final save in `ServerHandle::join`.
+        if let Err(Some(_)) = crate::server::persistence::save(ctx.shared)
+            && !force
+        {
+            return ctx.error_text("ERR Errors trying to SHUTDOWN. Check logs.");
+        }
     }
+    let asked = if no_save {
+        SHUTDOWN_NOSAVE
+    } else if save {
+        SHUTDOWN_SAVE
+    } else {
+        0
+    };
+    // Relaxed: read after the workers have stopped (the thread joins order it).
+    ctx.shared.shutdown_save.store(asked, std::sync::atomic::Ordering::Relaxed);
     tracing::info!(client = ctx.client.id, "user requested shutdown");
     ctx.client.shutdown_requested = true;
 }
