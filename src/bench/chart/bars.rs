@@ -7,8 +7,8 @@
 use super::Chart;
 use super::svg::{self, Linear, Svg, format_rate, num};
 
-/// Space above the plot: the panel's heading and the legend.
-const TOP: f64 = 36.0;
+/// Space above the plot: the panel's heading, how to read the ratios, and the legend.
+const TOP: f64 = 48.0;
 /// Space left of the plot: the tick labels and the axis title.
 const LEFT: f64 = 78.0;
 /// Space right of the plot.
@@ -34,6 +34,13 @@ pub fn height(chart: &Chart) -> f64 {
 pub fn draw(svg: &mut Svg, chart: &Chart, (x0, y0): (f64, f64), width: f64) {
     svg.open("g", &[("class", "throughput".to_owned())]);
     svg.text(x0 + 20.0, y0 + 18.0, "start", "heading", "Throughput (ops/s, higher is better)");
+    if chart.series.len() > 1 {
+        let reading = format!(
+            "under each group: {} / the series of the ratio's colour",
+            chart.series[chart.baseline]
+        );
+        svg.text(x0 + 20.0, y0 + 32.0, "start", "note", &reading);
+    }
     super::legend(svg, chart, x0 + width - RIGHT, y0 + 18.0);
     let (left, right) = (x0 + LEFT, x0 + width - RIGHT);
     let (top, bottom) = (y0 + TOP, y0 + TOP + PLOT);

@@ -42,6 +42,8 @@ impl Input {
 /// title is `title`, else the first file's kind of report names it.
 pub fn chart_of(inputs: &[Input], title: Option<&str>) -> Result<Chart, BenchError> {
     let mut chart = Chart::new(title.unwrap_or(""));
+    // The corekv-bench reports' dates, RFC 3339 (so they sort as text): one note for all.
+    let mut dates: Vec<String> = Vec::new();
     for input in inputs {
         let text = std::fs::read_to_string(&input.path).map_err(|source| BenchError::Input {
             path: input.path.clone(),
@@ -54,6 +56,7 @@ pub fn chart_of(inputs: &[Input], title: Option<&str>) -> Result<Chart, BenchErr
         let fail = |detail: String| BenchError::Input { path: input.path.clone(), detail };
         if value["schema"] == SCHEMA {
             add_bench_report(&mut chart, &value, input.label.as_deref()).map_err(fail)?;
+            dates.extend(value["machine"]["date_utc"].as_str().map(str::to_owned));
         } else if value["results"].as_array().is_some_and(|rows| rows.iter().all(is_peers_row)) {
             if input.label.is_some() {
                 return Err(fail(
@@ -69,6 +72,14 @@ pub fn chart_of(inputs: &[Input], title: Option<&str>) -> Result<Chart, BenchErr
     }
     if chart.groups.is_empty() {
         return Err(BenchError::config("nothing to chart: give at least one result file"));
+    }
+    dates.sort();
+    match (dates.first(), dates.last()) {
+        (Some(first), Some(last)) if first != last => {
+            note(&mut chart, format!("runs from {first} to {last}"))
+        }
+        (Some(first), _) => note(&mut chart, format!("run at {first}")),
+        _ => {}
     }
     Ok(chart)
 }
@@ -141,11 +152,10 @@ fn add_bench_report(chart: &mut Chart, report: &Value, label: Option<&str>) -> R
     }
     let machine = &report["machine"];
     let line = format!(
-        "{}, {} cores, {}; {}; commit {}",
+        "{}, {} cores, {}; commit {}",
         machine["cpu_model"].as_str().unwrap_or("unknown CPU"),
         machine["cores"],
         machine["kernel"].as_str().unwrap_or("unknown kernel"),
-        machine["date_utc"].as_str().unwrap_or("undated"),
         machine["git_commit"].as_str().map_or("unknown", |commit| &commit[..commit.len().min(12)]),
     );
     note(chart, line);

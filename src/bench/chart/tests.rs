@@ -134,6 +134,7 @@ fn axes_are_labelled() {
         elements.iter().filter(|e| e.name == "text").map(|e| unescape(&e.text)).collect();
     for label in [
         "Throughput (ops/s, higher is better)",
+        "under each group: corekv / the series of the ratio's colour",
         "operations per second",
         "percentile",
         "p50",
@@ -356,7 +357,10 @@ fn reads_bench_reports_and_peer_comparisons() {
         chart.groups[0].measurements[1].latency[3],
         Percentile { percentile: 99.9, latency_us: 40.0 }
     );
-    assert!(chart.notes[0].contains("Xeon, 2 cores") && chart.notes[0].contains("0123456789ab"));
+    assert_eq!(
+        chart.notes,
+        ["Xeon, 2 cores, Linux 6.1; commit 0123456789ab", "run at 2026-01-01T00:00:00Z"]
+    );
     // The same series twice in one group is refused, naming the cure.
     let twice = [inputs[0].clone(), inputs[0].clone()];
     assert!(chart_of(&twice, None).unwrap_err().to_string().contains("different labels"));
