@@ -13,7 +13,8 @@
 //! core. Latency is per operation (an MSET of 1,000 keys is one operation), from its send.
 //!
 //! Run: `cargo bench --bench harness` (about 30 s: 9 runs of 0.5 s warm-up and 2 s measured).
-//! Without `--bench` (as `cargo test --benches` runs it) each run is 0.2 s, a smoke test.
+//! Without `--bench` (as `cargo test` runs it: `test = true` in Cargo.toml) each run is 0.2 s,
+//! a smoke test that fails on any error reply, a dead server or a run that measured nothing.
 //!
 //! Environment:
 //! - `HARNESS_SECONDS`: measured seconds per run (default 2).
