@@ -26,7 +26,8 @@
 #   --valkey-optional   use valkey-server only if it is already at hand (VALKEY_SERVER or an
 #                       earlier install in target/peers); never install it, and leave it out
 #                       with a note when absent (CI)
-#   --skip-build        do not run cargo build; use target/release/corekv-server as it is
+#   --skip-build        do not run cargo build; use target/release/corekv-server (and
+#                       corekv-bench, for the chart) as they are
 #   -h, --help          this text
 # Environment:
 #   COREKV_BIN=/path    server to measure as "corekv" instead of target/release/corekv-server
@@ -36,9 +37,10 @@
 #   REDIS_SERVER, VALKEY_SERVER   peer binaries (see scripts/lib/peers.sh)
 #   BENCH_TIMEOUT_S     bound on one redis-benchmark run (default 120)
 #
-# Output: results/compare-peers.json (machine, command, every round, medians, ratios) and
-# results/compare-peers.md (the table). Exits non-zero if a run reports an error, a server
-# dies, or a server cannot be had.
+# Output: results/compare-peers.json (machine, command, every round, medians, ratios),
+# results/compare-peers.md (the table) and results/compare-peers.svg (the chart, drawn by
+# `corekv-bench chart`). Exits non-zero if a run reports an error, a server dies, a server
+# cannot be had, or the chart cannot be drawn.
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
@@ -195,4 +197,12 @@ python3 "$HELPER" report --runs "$WORK/runs.jsonl" --servers "$WORK/servers.tsv"
 if ((QUICK)); then
     python3 "$HELPER" check --json "$OUT_DIR/$NAME.json" --servers "${NAMES[@]}"
 fi
-peers_log "wrote $OUT_DIR/$NAME.json and $OUT_DIR/$NAME.md in $((SECONDS - STARTED_S)) s"
+BENCH="${CARGO_TARGET_DIR:-target}/release/corekv-bench"
+if ((!SKIP_BUILD)); then
+    cargo build --release --bin corekv-bench >&2 ||
+        peers_die "cannot build corekv-bench for the chart (cargo build --release --bin corekv-bench)"
+fi
+[[ -x "$BENCH" ]] || peers_die "$BENCH not found for the chart; build it or drop --skip-build"
+"$BENCH" chart -o "$OUT_DIR/$NAME.svg" "$OUT_DIR/$NAME.json" >&2
+peers_log "wrote $OUT_DIR/$NAME.json, $OUT_DIR/$NAME.md and $OUT_DIR/$NAME.svg in" \
+    "$((SECONDS - STARTED_S)) s"
