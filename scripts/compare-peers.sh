@@ -14,14 +14,20 @@
 #
 # Usage: scripts/compare-peers.sh [options]
 #   --quick             small counts, 1 round (under a minute; for CI); writes
-#                       target/compare-peers-quick.{json,md} instead of results/
+#                       target/compare-peers-quick.{json,md} instead of results/ and checks
+#                       that the JSON is well formed (every server and test has a positive
+#                       throughput and latencies), not how fast anything was
 #   --rounds N          rounds (default 5; env ROUNDS)
 #   --requests-p1 N     requests per pipeline-1 run (default 200000, ~3-5 s here;
 #                       env REQUESTS_P1)
 #   --requests-p16 N    requests per pipeline-16 run (default 1200000; env REQUESTS_P16)
 #   --no-redis          leave redis-server out
 #   --no-valkey         leave valkey-server out
-#   --skip-build        do not run cargo build; use target/release/corekv-server as it is
+#   --valkey-optional   use valkey-server only if it is already at hand (VALKEY_SERVER or an
+#                       earlier install in target/peers); never install it, and leave it out
+#                       with a note when absent (CI)
+#   --skip-build        do not run cargo build; use target/release/corekv-server (and
+#                       corekv-bench, for the chart) as they are
 #   -h, --help          this text
 # Environment:
 #   COREKV_BIN=/path    server to measure as "corekv" instead of target/release/corekv-server
@@ -31,9 +37,10 @@
 #   REDIS_SERVER, VALKEY_SERVER   peer binaries (see scripts/lib/peers.sh)
 #   BENCH_TIMEOUT_S     bound on one redis-benchmark run (default 120)
 #
-# Output: results/compare-peers.json (machine, command, every round, medians, ratios) and
-# results/compare-peers.md (the table). Exits non-zero if a run reports an error, a server
-# dies, or a server cannot be had.
+# Output: results/compare-peers.json (machine, command, every round, medians, ratios),
+# results/compare-peers.md (the table) and results/compare-peers.svg (the chart, drawn by
+# `corekv-bench chart`). Exits non-zero if a run reports an error, a server dies, a server
+# cannot be had, or the chart cannot be drawn.
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
@@ -53,6 +60,7 @@ QUICK=0
 SKIP_BUILD=0
 WITH_REDIS=1
 WITH_VALKEY=1
+VALKEY_OPTIONAL=0
 ROUNDS="${ROUNDS:-}"
 REQUESTS_P1="${REQUESTS_P1:-}"
 REQUESTS_P16="${REQUESTS_P16:-}"
@@ -64,6 +72,7 @@ while (($#)); do
     --requests-p16) REQUESTS_P16="${2:?--requests-p16 needs a value}" && shift ;;
     --no-redis) WITH_REDIS=0 ;;
     --no-valkey) WITH_VALKEY=0 ;;
+    --valkey-optional) VALKEY_OPTIONAL=1 ;;
     --skip-build) SKIP_BUILD=1 ;;
     -h | --help) usage && exit 0 ;;
     *) echo "unknown option: $1 (see --help)" >&2 && exit 2 ;;
@@ -118,9 +127,18 @@ if ((WITH_REDIS)); then
     NAMES+=(redis) BINARY[redis]="$REDIS_SERVER"
 fi
 if ((WITH_VALKEY)); then
-    VALKEY="$(peers_find_valkey)"
-    [[ -n "$VALKEY" && -x "$VALKEY" ]] || peers_die "valkey-server not found (--no-valkey to skip)"
-    NAMES+=(valkey) BINARY[valkey]="$VALKEY"
+    if ((VALKEY_OPTIONAL)); then
+        VALKEY="$(peers_find_valkey 0)"
+    else
+        VALKEY="$(peers_find_valkey)"
+    fi
+    if [[ -n "$VALKEY" && -x "$VALKEY" ]]; then
+        NAMES+=(valkey) BINARY[valkey]="$VALKEY"
+    elif ((VALKEY_OPTIONAL)); then
+        peers_log "valkey-server not at hand (--valkey-optional): comparing without it"
+    else
+        peers_die "valkey-server not found (--no-valkey to skip)"
+    fi
 fi
 for name in "${NAMES[@]}"; do
     if [[ "$name" != corekv ]]; then
@@ -176,4 +194,15 @@ python3 "$HELPER" report --runs "$WORK/runs.jsonl" --servers "$WORK/servers.tsv"
     --json "$OUT_DIR/$NAME.json" --md "$OUT_DIR/$NAME.md" --command "$COMMAND" \
     --mode "$MODE" --rounds "$ROUNDS" --loadavg-at-start "$LOADAVG_AT_START" --clients "$CLIENTS" --keyspace "$KEYSPACE" \
     --value-bytes "$VALUE_BYTES"
-peers_log "wrote $OUT_DIR/$NAME.json and $OUT_DIR/$NAME.md in $((SECONDS - STARTED_S)) s"
+if ((QUICK)); then
+    python3 "$HELPER" check --json "$OUT_DIR/$NAME.json" --servers "${NAMES[@]}"
+fi
+BENCH="${CARGO_TARGET_DIR:-target}/release/corekv-bench"
+if ((!SKIP_BUILD)); then
+    cargo build --release --bin corekv-bench >&2 ||
+        peers_die "cannot build corekv-bench for the chart (cargo build --release --bin corekv-bench)"
+fi
+[[ -x "$BENCH" ]] || peers_die "$BENCH not found for the chart; build it or drop --skip-build"
+"$BENCH" chart -o "$OUT_DIR/$NAME.svg" "$OUT_DIR/$NAME.json" >&2
+peers_log "wrote $OUT_DIR/$NAME.json, $OUT_DIR/$NAME.md and $OUT_DIR/$NAME.svg in" \
+    "$((SECONDS - STARTED_S)) s"

@@ -300,3 +300,55 @@ fn embedded_target_runs_every_command() {
     assert_eq!(report.errors(), 0);
     assert_eq!(report.results.commands.len(), 9);
 }
+
+/// `--preset` and `--label` reach the JSON report, and `corekv-bench chart` draws the reports:
+/// one bar per (workload, label), the workload named by its shape; a bad input exits 2.
+#[test]
+fn presets_and_labels_are_charted_end_to_end() {
+    let directory = std::env::temp_dir().join(format!("corekv-bench-chart-{}", std::process::id()));
+    std::fs::create_dir_all(&directory).unwrap();
+    let bench = env!("CARGO_BIN_EXE_corekv-bench");
+    let mut reports = Vec::new();
+    for (preset, label, requests) in
+        [("multi-10", "first", "300"), ("mset-1000", "first", "20"), ("multi-10", "second", "300")]
+    {
+        let json = directory.join(format!("{label}-{preset}.json"));
+        let output = Command::new(bench)
+            .args(["--target", "embedded", "--preset", preset, "--keys", "5000", "-n", requests])
+            .args(["-q", "--no-pin", "--label", label, "--json", json.to_str().unwrap()])
+            .output()
+            .unwrap();
+        assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+        let report: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+        assert_eq!(report["label"], label);
+        assert_eq!(report["results"]["overall"]["errors"], 0);
+        let command = &report["workload"]["mix"]["entries"][0]["command"];
+        match preset {
+            "multi-10" => assert!(command == "MULTI" && report["workload"]["multi_sets"] == 10),
+            _ => assert!(command == "MSET" && report["workload"]["mset_keys"] == 1000),
+        }
+        reports.push(json.to_str().unwrap().to_owned());
+    }
+    let svg_path = directory.join("chart.svg");
+    let output = Command::new(bench)
+        .args(["chart", "--baseline", "second", "-o", svg_path.to_str().unwrap()])
+        .args(&reports)
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    let svg = std::fs::read_to_string(&svg_path).unwrap();
+    assert!(svg.starts_with("<?xml") && svg.trim_end().ends_with("</svg>"));
+    assert_eq!(svg.matches("class=\"bar\"").count(), 3, "{svg}");
+    assert_eq!(svg.matches("data-group=\"MULTI x10\" data-value").count(), 2);
+    assert_eq!(svg.matches("data-group=\"MSET x1000\" data-value").count(), 1);
+    assert!(svg.contains(">second/first "), "the baseline's ratio to the other series");
+
+    let output = Command::new(bench)
+        .args(["chart", "-o", svg_path.to_str().unwrap(), "/nonexistent/run.json"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("cannot chart /nonexistent/run.json"));
+    let _ = std::fs::remove_dir_all(&directory);
+}

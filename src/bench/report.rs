@@ -103,6 +103,7 @@ pub struct Results {
 /// ```json
 /// {
 ///   "schema": "corekv-bench/1",
+///   "label": "corekv",          (only with --label)
 ///   "machine": { "cpu_model": "...", "cores": 2, "kernel": "Linux 6.1.0",
 ///                "git_commit": "f3990a4...", "date_utc": "2025-01-01T00:00:00Z",
 ///                "corekv_version": "0.1.0" },
@@ -131,6 +132,9 @@ pub struct Results {
 pub struct Report {
     /// [`SCHEMA`].
     pub schema: &'static str,
+    /// The run's name as a chart's series (`--label`); charts fall back to the target.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub label: Option<String>,
     /// Where and when.
     pub machine: Machine,
     /// The exact command line.
@@ -172,6 +176,7 @@ impl Report {
         histograms.insert(0, ("ALL".to_owned(), all.latency_ns.clone()));
         Report {
             schema: SCHEMA,
+            label: None,
             machine: Machine::collect(),
             command_line,
             target: target.name().to_owned(),

@@ -1,14 +1,20 @@
 //! `corekv-bench`: a load generator for any RESP server or the embedded engine, with the same
-//! workload description for both. Parses arguments and calls [`corekv::bench`].
+//! workload description for both; `corekv-bench chart` draws SVG charts of its JSON reports and
+//! of `scripts/compare-peers.sh`'s. Parses arguments and calls [`corekv::bench`].
 //!
 //! Exit status: 0 on success, 1 when `--fail-on-error` is given and a command failed, 2 when
-//! the run could not measure (bad options, dead server, lost connection, no completions).
+//! the run could not measure (bad options, dead server, lost connection, no completions) or a
+//! chart could not be drawn.
 
+use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
 
-use clap::Parser;
-use corekv::bench::{self, BenchError, KeyDistribution, Load, Mix, Mode, Report, Stop, Target};
+use clap::{Parser, Subcommand};
+use corekv::bench::chart::input::{Input, chart_of};
+use corekv::bench::{
+    self, BenchError, KeyDistribution, Load, Mix, Mode, Preset, Report, Stop, Target,
+};
 
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
@@ -16,7 +22,40 @@ static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 /// Drive a RESP server (corekv, redis-server, valkey) or the in-process engine with one
 /// workload and report throughput and HDR latency percentiles.
 #[derive(Debug, Parser)]
-#[command(name = "corekv-bench", version, after_help = EXAMPLES)]
+#[command(name = "corekv-bench", version, after_help = EXAMPLES, args_conflicts_with_subcommands = true)]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+    #[command(flatten)]
+    run: Args,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Draw an SVG chart of result files: throughput bars per workload and target with the
+    /// first target's ratios, and latency-percentile curves (log scales) per workload.
+    Chart(ChartArgs),
+}
+
+#[derive(Debug, clap::Args)]
+#[command(after_help = CHART_EXAMPLES)]
+struct ChartArgs {
+    /// `corekv-bench` JSON reports (`PATH` or `LABEL=PATH`; the label names the series, else
+    /// the report's `--label`, else its target) or `scripts/compare-peers.sh` JSON reports.
+    #[arg(required = true, value_name = "[LABEL=]PATH")]
+    inputs: Vec<String>,
+    /// The SVG file to write.
+    #[arg(short = 'o', long, value_name = "PATH")]
+    out: PathBuf,
+    /// The chart's heading (default: named after the inputs).
+    #[arg(long)]
+    title: Option<String>,
+    /// The series the ratios are taken from (default: the first series met).
+    #[arg(long, value_name = "SERIES")]
+    baseline: Option<String>,
+}
+
+#[derive(Debug, clap::Args)]
 struct Args {
     /// `resp://HOST:PORT` for a RESP server, or `embedded` for the engine in-process.
     #[arg(long, default_value = "resp://127.0.0.1:6379")]
@@ -26,6 +65,15 @@ struct Args {
     /// MULTI (MULTI/EXEC of --multi-sets SETs).
     #[arg(long, default_value = "get=90,set=10")]
     mix: String,
+    /// A named workload instead of --mix: set, mset-1000 (MSET of 1,000 keys),
+    /// set-pipeline-1000 (SETs 1,000 deep per connection), get (after a preload), multi-10
+    /// (MULTI, 10 SETs, EXEC). The same presets as `cargo bench --bench harness`.
+    #[arg(
+        long,
+        value_name = "NAME",
+        conflicts_with_all = ["mix", "pipeline", "mset_keys", "multi_sets"]
+    )]
+    preset: Option<String>,
     /// Keys per data type.
     #[arg(long, default_value_t = 100_000)]
     keys: u64,
@@ -86,6 +134,9 @@ struct Args {
     /// Write the JSON report here.
     #[arg(long, value_name = "PATH")]
     json: Option<String>,
+    /// The run's name in the JSON report, used as its series by `corekv-bench chart`.
+    #[arg(long)]
+    label: Option<String>,
     /// Write `<PREFIX>-all.hgrm` and `<PREFIX>-<command>.hgrm` (microseconds).
     #[arg(long, value_name = "PREFIX")]
     hgrm_prefix: Option<String>,
@@ -102,7 +153,14 @@ const EXAMPLES: &str = "Examples:
   corekv-bench --target embedded --threads 2 --zipf 0.99 --preload --mix get=80,set=20
   corekv-bench --target resp://127.0.0.1:7000 --rate 20000 -c 4 --warmup 2s -d 30s \\
       --json results/run.json --hgrm-prefix results/run
-  corekv-bench --target resp://127.0.0.1:7000 --mix mset=1 --mset-keys 1000 -n 10000";
+  corekv-bench --target resp://127.0.0.1:7000 --mix mset=1 --mset-keys 1000 -n 10000
+  corekv-bench --target resp://127.0.0.1:6379 --preset multi-10 -d 5s --label redis \\
+      --json results/redis-multi.json
+  corekv-bench chart -o results/compare-peers.svg results/compare-peers.json";
+
+const CHART_EXAMPLES: &str = "Examples:
+  corekv-bench chart -o results/compare-peers.svg results/compare-peers.json
+  corekv-bench chart -o out.svg --title 'SET, 4 connections' corekv=a.json redis=b.json";
 
 /// `10`, `1.5`, `10s`, `500ms`, `2m`.
 fn parse_duration(text: &str) -> Result<Duration, String> {
@@ -126,7 +184,7 @@ fn configure(args: &Args) -> Result<(Target, bench::Workload, Load), BenchError>
         Some(exponent) => KeyDistribution::Zipf { exponent },
         None => KeyDistribution::Uniform,
     };
-    let workload = bench::Workload {
+    let mut workload = bench::Workload {
         mix,
         keys: args.keys,
         key_size: args.key_size,
@@ -142,7 +200,7 @@ fn configure(args: &Args) -> Result<(Target, bench::Workload, Load), BenchError>
         (None, Some(duration)) => Stop::Duration(duration),
         (None, None) => Stop::Duration(Duration::from_secs(10)),
     };
-    let load = Load {
+    let mut load = Load {
         connections: args.connections,
         threads: args.threads,
         pipeline: args.pipeline,
@@ -154,17 +212,46 @@ fn configure(args: &Args) -> Result<(Target, bench::Workload, Load), BenchError>
         progress: !args.quiet,
         ..Load::default()
     };
+    if let Some(name) = &args.preset {
+        name.parse::<Preset>()?.apply(&mut workload, &mut load);
+    }
     workload.validate()?;
     load.validate()?;
     Ok((target, workload, load))
 }
 
+fn fail(error: BenchError) -> ExitCode {
+    eprintln!("corekv-bench: {error}");
+    ExitCode::from(2)
+}
+
+fn chart(args: &ChartArgs) -> Result<(), BenchError> {
+    let inputs: Vec<Input> = args.inputs.iter().map(|text| Input::parse(text)).collect();
+    let mut chart = chart_of(&inputs, args.title.as_deref())?;
+    if let Some(baseline) = &args.baseline {
+        chart.set_baseline(baseline)?;
+    }
+    if let Some(parent) = args.out.parent().filter(|parent| !parent.as_os_str().is_empty()) {
+        std::fs::create_dir_all(parent)
+            .map_err(|source| BenchError::Output { path: args.out.clone(), source })?;
+    }
+    std::fs::write(&args.out, chart.to_svg())
+        .map_err(|source| BenchError::Output { path: args.out.clone(), source })?;
+    println!(
+        "corekv-bench chart: wrote {} ({} groups x {} series)",
+        args.out.display(),
+        chart.groups.len(),
+        chart.series.len()
+    );
+    Ok(())
+}
+
 fn main() -> ExitCode {
-    let args = Args::parse();
-    let fail = |error: BenchError| {
-        eprintln!("corekv-bench: {error}");
-        ExitCode::from(2)
-    };
+    let cli = Cli::parse();
+    if let Some(Command::Chart(args)) = &cli.command {
+        return chart(args).map_or_else(fail, |()| ExitCode::SUCCESS);
+    }
+    let args = cli.run;
     let (target, workload, load) = match configure(&args) {
         Ok(config) => config,
         Err(error) => return fail(error),
@@ -173,7 +260,8 @@ fn main() -> ExitCode {
         Ok(result) => result,
         Err(error) => return fail(error),
     };
-    let report = Report::new(&target, &workload, &load, &result, std::env::args().collect());
+    let mut report = Report::new(&target, &workload, &load, &result, std::env::args().collect());
+    report.label = args.label.clone();
     print!("{}", report.table());
     if let Some(path) = &args.json
         && let Err(error) = report.write_json(path.as_ref())
