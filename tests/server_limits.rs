@@ -146,3 +146,24 @@ fn resp3_replies_use_resp3_types() {
     assert_eq!(conn.call_str(&["GET", "missing"]), "_\r\n");
     assert_eq!(conn.call_str(&["HELLO", "4"]), "-NOPROTO unsupported protocol version\r\n");
 }
+
+/// A client that writes a whole pipeline before reading any reply (redis-py's pipelines do)
+/// is served: the server keeps reading while it holds back output, so neither side waits on
+/// the other.
+#[test]
+fn a_pipeline_written_before_any_read_completes() {
+    let server = start_corekv(&[]);
+    let mut conn = Conn::new(&server);
+    let mut batch = Vec::new();
+    for i in 0..300_000 {
+        corekv::protocol::write_command(
+            &mut batch,
+            &[&b"SET"[..], format!("k{i}").as_bytes(), b"v"],
+        );
+    }
+    conn.send_raw(&batch);
+    for _ in 0..300_000 {
+        assert_eq!(conn.read_raw_reply(), b"+OK\r\n");
+    }
+    assert_eq!(conn.call_str(&["DBSIZE"]), ":300000\r\n");
+}

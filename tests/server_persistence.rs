@@ -453,3 +453,148 @@ fn a_full_disk_refuses_writes_until_space_returns() {
     }
     assert_eq!(conn.call_str(&["GET", "x"]), "$1\r\n1\r\n");
 }
+
+/// BGREWRITEAOF while clients write under `appendfsync always`, then `kill -9`: every
+/// acknowledged write is there, nothing is applied twice, and the old files are gone.
+#[test]
+fn a_rewrite_under_writers_loses_and_doubles_nothing() {
+    let dir = TempDir::new("aof-rewrite");
+    let args = ["--appendonly", "yes", "--appendfsync", "always"];
+    let server = start_corekv_in(&dir.0, &args);
+    let stop = Arc::new(AtomicBool::new(false));
+    let port = server.port;
+    let writers: Vec<_> = (0..3)
+        .map(|w| {
+            let stop = stop.clone();
+            std::thread::spawn(move || {
+                let mut conn = Conn::to_port(port);
+                let mut acked = 0i64;
+                while !stop.load(Ordering::Relaxed) {
+                    conn.send(&[b"INCR", format!("counter{w}").as_bytes()]);
+                    let Ok(reply) = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                        conn.read_raw_reply()
+                    })) else {
+                        break;
+                    };
+                    acked = String::from_utf8_lossy(&reply)[1..].trim_end().parse().unwrap();
+                    conn.send(&[b"RPUSH", format!("list{w}").as_bytes(), b"x"]);
+                    if std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                        conn.read_raw_reply()
+                    }))
+                    .is_err()
+                    {
+                        break;
+                    }
+                }
+                acked
+            })
+        })
+        .collect();
+    let mut conn = Conn::new(&server);
+    for _ in 0..3 {
+        std::thread::sleep(Duration::from_millis(100));
+        assert_eq!(
+            conn.call_str(&["BGREWRITEAOF"]),
+            "+Background append only file rewriting started\r\n"
+        );
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while conn.call_str(&["INFO", "persistence"]).contains("aof_rewrite_in_progress:1") {
+            assert!(Instant::now() < deadline, "the rewrite did not finish");
+            std::thread::sleep(Duration::from_millis(10));
+        }
+    }
+    let info = conn.call_str(&["INFO", "persistence"]);
+    assert!(info.contains("aof_rewrites:3"), "{info}");
+    assert!(info.contains("aof_last_bgrewrite_status:ok"), "{info}");
+    std::thread::sleep(Duration::from_millis(100));
+    server.crash();
+    stop.store(true, Ordering::Relaxed);
+    let acked: Vec<i64> = writers.into_iter().map(|w| w.join().unwrap()).collect();
+
+    let manifest =
+        std::fs::read_to_string(dir.0.join("appendonlydir/appendonly.aof.manifest")).unwrap();
+    assert!(manifest.starts_with("file appendonly.aof.4.base.ckv seq "), "{manifest}");
+    let files = std::fs::read_dir(dir.0.join("appendonlydir")).unwrap().count();
+    assert_eq!(files, 3, "base, incremental file and manifest only");
+
+    let server = start_corekv_in(&dir.0, &args);
+    let mut conn = Conn::new(&server);
+    for (w, acked) in acked.iter().enumerate() {
+        let got: i64 = conn
+            .call_str(&["GET", &format!("counter{w}")])
+            .lines()
+            .nth(1)
+            .unwrap()
+            .parse()
+            .unwrap();
+        assert!(got == *acked || got == acked + 1, "counter{w}: acknowledged {acked}, got {got}");
+        let len: i64 =
+            conn.call_str(&["LLEN", &format!("list{w}")])[1..].trim_end().parse().unwrap();
+        assert!(len == got || len == got - 1, "list{w} has {len} for counter {got}");
+    }
+}
+
+#[test]
+fn the_aof_rewrites_itself_when_it_grows() {
+    let dir = TempDir::new("aof-auto-rewrite");
+    let server = start_corekv_in(
+        &dir.0,
+        &[
+            "--appendonly",
+            "yes",
+            "--auto-aof-rewrite-min-size",
+            "4kb",
+            "--auto-aof-rewrite-percentage",
+            "100",
+        ],
+    );
+    let mut conn = Conn::new(&server);
+    for i in 0..200 {
+        conn.call(&["SET", "key", &format!("value-{i}")]);
+    }
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !conn.call_str(&["INFO", "persistence"]).contains("aof_rewrites:1") {
+        assert!(Instant::now() < deadline, "no automatic rewrite");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    server.terminate();
+    let server = start_corekv_in(&dir.0, &["--appendonly", "yes"]);
+    assert_eq!(Conn::new(&server).call_str(&["GET", "key"]), "$9\r\nvalue-199\r\n");
+}
+
+/// `kill -9` in the middle of a rewrite: the manifest still names a complete history.
+#[test]
+fn a_crash_during_a_rewrite_loses_nothing() {
+    let dir = TempDir::new("aof-rewrite-crash");
+    let args = ["--appendonly", "yes", "--appendfsync", "always"];
+    let server = start_corekv_in(&dir.0, &args);
+    let mut conn = Conn::new(&server);
+    // Enough data that the rewrite takes a while.
+    let mut batch = Vec::new();
+    for i in 0..100_000 {
+        corekv::protocol::write_command(
+            &mut batch,
+            &[&b"SET"[..], format!("key:{i}").as_bytes(), b"0123456789abcdef0123456789"],
+        );
+    }
+    conn.send_raw(&batch);
+    for _ in 0..100_000 {
+        conn.read_frame();
+    }
+    assert_eq!(
+        conn.call_str(&["BGREWRITEAOF"]),
+        "+Background append only file rewriting started\r\n"
+    );
+    // Writes during the rewrite, acknowledged before the crash.
+    for i in 0..50 {
+        assert_eq!(conn.call_str(&["SET", &format!("during:{i}"), "x"]), "+OK\r\n");
+    }
+    let rewriting = conn.call_str(&["INFO", "persistence"]).contains("aof_rewrite_in_progress:1");
+    eprintln!("crashing with a rewrite in progress: {rewriting}");
+    server.crash();
+    let server = start_corekv_in(&dir.0, &args);
+    let mut conn = Conn::new(&server);
+    assert_eq!(conn.call_str(&["DBSIZE"]), ":100050\r\n", "crashed mid-rewrite: {rewriting}");
+    assert_eq!(conn.call_str(&["GET", "during:49"]), "$1\r\nx\r\n");
+    assert_eq!(conn.call_str(&["GET", "key:99999"]), "$26\r\n0123456789abcdef0123456789\r\n");
+}

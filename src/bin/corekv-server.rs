@@ -47,7 +47,7 @@ fn main() -> ExitCode {
         mode = %match shared.aof.get() {
             Some(aof) => format!(
                 "persistent (AOF {}, appendfsync {}, {})",
-                aof.path.display(),
+                aof.path().display(),
                 aof.fsync().name(),
                 aof.backend()
             ),

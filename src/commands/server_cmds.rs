@@ -118,6 +118,15 @@ pub(super) fn commands() -> Vec<Command> {
             cmd!(persistence::bgsave),
         ),
         Command::new(
+            "bgrewriteaof",
+            1,
+            admin,
+            KeySpec::None,
+            s,
+            "Asynchronously rewrites the append-only file to disk.",
+            cmd!(persistence::bgrewriteaof),
+        ),
+        Command::new(
             "shutdown",
             -1,
             admin | Flags::NO_MULTI,

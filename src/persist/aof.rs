@@ -30,6 +30,9 @@ use super::record::{self, Decoded, Header};
 /// The AOF's files, from its manifest.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Manifest {
+    /// The snapshot the log starts from (written by an AOF rewrite): name and the sequence
+    /// number it is consistent with.
+    pub base: Option<(String, u64)>,
     /// Incremental files in replay order: name and the first sequence number they may hold.
     pub incr: Vec<(String, u64)>,
 }
@@ -37,12 +40,28 @@ pub struct Manifest {
 impl Manifest {
     /// The manifest's text.
     pub fn render(&self) -> String {
-        self.incr.iter().map(|(name, seq)| format!("file {name} seq {seq} type i\n")).collect()
+        let base = self.base.iter().map(|(name, seq)| format!("file {name} seq {seq} type b\n"));
+        let incr = self.incr.iter().map(|(name, seq)| format!("file {name} seq {seq} type i\n"));
+        base.chain(incr).collect()
+    }
+
+    /// Every file name the manifest lists.
+    pub fn names(&self) -> impl Iterator<Item = &str> {
+        self.base.iter().chain(&self.incr).map(|(name, _)| name.as_str())
+    }
+
+    /// The number for the next rewrite's files (one above any in the names).
+    pub fn next_number(&self) -> u64 {
+        self.names()
+            .filter_map(|name| name.rsplit('.').nth(2).and_then(|n| n.parse::<u64>().ok()))
+            .max()
+            .unwrap_or(0)
+            + 1
     }
 
     /// Parses a manifest; `Err` names the line.
     pub fn parse(text: &str) -> Result<Manifest, String> {
-        let mut incr = Vec::new();
+        let (mut base, mut incr) = (None, Vec::new());
         for (number, line) in text.lines().enumerate() {
             let line = line.trim();
             if line.is_empty() || line.starts_with('#') {
@@ -54,20 +73,26 @@ impl Manifest {
                     let seq = seq.parse().map_err(|_| format!("line {}: bad seq", number + 1))?;
                     incr.push(((*name).to_owned(), seq));
                 }
-                ["file", _, "seq", _, "type", "b"] => {
-                    return Err(format!(
-                        "line {}: a base file (written by an AOF rewrite or by Redis) is not \
-                         supported by this corekv version",
-                        number + 1
-                    ));
+                ["file", name, "seq", seq, "type", "b"] if is_plain_name(name) => {
+                    if base.is_some() || !incr.is_empty() {
+                        return Err(format!("line {}: the base file must come first", number + 1));
+                    }
+                    if name.ends_with(".rdb") {
+                        return Err(format!(
+                            "line {}: {name} is a Redis RDB base, which corekv cannot read",
+                            number + 1
+                        ));
+                    }
+                    let seq = seq.parse().map_err(|_| format!("line {}: bad seq", number + 1))?;
+                    base = Some(((*name).to_owned(), seq));
                 }
                 _ => return Err(format!("line {}: malformed: '{line}'", number + 1)),
             }
         }
         if incr.is_empty() {
-            return Err("no files listed".to_owned());
+            return Err("no incremental file listed".to_owned());
         }
-        Ok(Manifest { incr })
+        Ok(Manifest { base, incr })
     }
 }
 
@@ -94,7 +119,8 @@ impl AofDir {
         if !dir.exists() {
             std::fs::create_dir_all(dir)
                 .map_err(|e| format!("can't create the AOF directory {}: {e}", dir.display()))?;
-            let manifest = Manifest { incr: vec![(format!("{filename}.1.incr.aof"), 1)] };
+            let manifest =
+                Manifest { base: None, incr: vec![(format!("{filename}.1.incr.aof"), 1)] };
             create_file(&dir.join(&manifest.incr[0].0), record::FILE_HEADER)?;
             write_atomically(&manifest_path, manifest.render().as_bytes())?;
             sync_dir(dir)?;
@@ -118,9 +144,29 @@ impl AofDir {
         self.dir.join(name)
     }
 
-    /// Every file in replay order.
+    /// The incremental files in replay order.
     pub fn files(&self) -> impl Iterator<Item = PathBuf> + '_ {
         self.manifest.incr.iter().map(|(name, _)| self.dir.join(name))
+    }
+
+    /// The base snapshot, if a rewrite wrote one.
+    pub fn base(&self) -> Option<PathBuf> {
+        self.manifest.base.as_ref().map(|(name, _)| self.dir.join(name))
+    }
+
+    /// Replaces the manifest (atomically) and keeps the new one.
+    pub fn install(&mut self, manifest: Manifest) -> Result<(), String> {
+        write_atomically(&self.manifest_path, manifest.render().as_bytes())?;
+        self.manifest = manifest;
+        Ok(())
+    }
+
+    /// Creates a new, empty incremental file (header written and synced).
+    pub fn create_incr(&self, name: &str) -> Result<PathBuf, String> {
+        let path = self.dir.join(name);
+        create_file(&path, record::FILE_HEADER)?;
+        sync_dir(&self.dir)?;
+        Ok(path)
     }
 }
 
@@ -428,11 +474,14 @@ mod tests {
 
     #[test]
     fn manifest_round_trip_and_errors() {
-        let manifest =
-            Manifest { incr: vec![("a.1.incr.aof".into(), 1), ("a.2.incr.aof".into(), 9)] };
+        let manifest = Manifest {
+            base: Some(("a.3.base.ckv".into(), 40)),
+            incr: vec![("a.1.incr.aof".into(), 1), ("a.2.incr.aof".into(), 9)],
+        };
         assert_eq!(Manifest::parse(&manifest.render()).unwrap(), manifest);
-        assert!(Manifest::parse("").unwrap_err().contains("no files"));
+        assert_eq!(manifest.next_number(), 4);
+        assert!(Manifest::parse("").unwrap_err().contains("no incremental file"));
         assert!(Manifest::parse("file ../x seq 1 type i\n").unwrap_err().contains("line 1"));
-        assert!(Manifest::parse("file a.1.base.rdb seq 1 type b\n").unwrap_err().contains("base"));
+        assert!(Manifest::parse("file a.1.base.rdb seq 1 type b\n").unwrap_err().contains("RDB"));
     }
 }

@@ -199,25 +199,28 @@ impl Snapshots {
     }
 
     /// Writes a snapshot of `engine` to `path`. `in_write` are the workers' write flags, `order`
-    /// the stripes, `changes` the current write count (for `changes_since_last_save`). The
-    /// caller has claimed the slot (`try_claim`); it is released here.
+    /// the stripes, `changes` the current write count (for `changes_since_last_save`; `None`:
+    /// not a save the counter restarts from, such as an AOF rewrite's base). `at_start` runs at
+    /// the instant `T` with the sequence number, every stripe held. The caller has claimed the
+    /// slot (`try_claim`); it is released here.
     pub fn save(
         &self,
         engine: &Engine,
         order: &Order,
         in_write: &[&AtomicBool],
-        changes: u64,
+        changes: Option<u64>,
         path: &Path,
+        at_start: impl FnOnce(u64),
     ) -> Result<Saved, String> {
         let started = Instant::now();
         *self.started.lock() = Some(started);
-        let result = self.save_claimed(engine, order, in_write, path);
+        let result = self.save_claimed(engine, order, in_write, path, at_start);
         *self.started.lock() = None;
         // Relaxed: status for INFO.
         self.last_duration_ms.store(started.elapsed().as_millis() as u64, Ordering::Relaxed);
         self.last_ok.store(result.is_ok(), Ordering::Relaxed);
         self.last_attempt_ms.store(crate::engine::clock::system_ms(), Ordering::Relaxed);
-        if result.is_ok() {
+        if let (Ok(_), Some(changes)) = (&result, changes) {
             self.saves.fetch_add(1, Ordering::Relaxed);
             self.changes_at_last_save.store(changes, Ordering::Relaxed);
         }
@@ -232,6 +235,7 @@ impl Snapshots {
         order: &Order,
         in_write: &[&AtomicBool],
         path: &Path,
+        at_start: impl FnOnce(u64),
     ) -> Result<Saved, String> {
         // 1. Start: flag, wait for writes that did not see the flag, then read T and seq.
         for captured in self.captured.iter() {
@@ -247,7 +251,9 @@ impl Snapshots {
         }
         let (seq, ms) = {
             let _all = order.lock_all();
-            (order.peek(), crate::engine::clock::system_ms())
+            let seq = order.peek();
+            at_start(seq);
+            (seq, crate::engine::clock::system_ms())
         };
         let result = self.capture_to_file(engine, order, path, seq, ms);
         // Every shard is captured (or the snapshot failed): writes stop preserving.
@@ -509,7 +515,7 @@ mod tests {
         let dir = std::env::temp_dir().join(format!("corekv-snap-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
         let path = dir.join("dump.ckv");
-        let saved = snapshots.save(&engine, &order, &[], 0, &path).unwrap();
+        let saved = snapshots.save(&engine, &order, &[], Some(0), &path, |_| {}).unwrap();
         assert_eq!((saved.keys, saved.seq), (3, 7));
         let loaded = read(&path).unwrap();
         assert_eq!((loaded.keys, loaded.seq), (3, 7));

@@ -117,7 +117,43 @@ pub struct Aof {
     fsyncs: AtomicU64,
     delayed_fsync: AtomicU64,
     /// The file records are appended to.
+    path: Mutex<PathBuf>,
+    /// A switch to a new file the writer is to make (AOF rewrite).
+    switch: Mutex<Option<Switch>>,
+    /// The sequence number the last switch happened at.
+    switched_at: AtomicU64,
+    /// The AOF directory and its manifest (when the server runs one).
+    pub dir: Mutex<Option<super::aof::AofDir>>,
+    /// AOF rewrite bookkeeping, for INFO and the automatic rewrite.
+    pub rewrites: RewriteStats,
+}
+
+/// A switch to a new incremental file at a sequence number: records from `seq` on go there.
+#[derive(Debug)]
+pub struct Switch {
+    /// The first record of the new file.
+    pub seq: u64,
+    /// The new file, opened for writing, `size` bytes long (its header).
+    pub file: File,
+    /// Its path.
     pub path: PathBuf,
+    /// Its length.
+    pub size: u64,
+}
+
+/// What INFO reports about AOF rewrites.
+#[derive(Debug, Default)]
+pub struct RewriteStats {
+    /// A rewrite is running.
+    pub in_progress: AtomicBool,
+    /// Rewrites completed.
+    pub done: AtomicU64,
+    /// The last rewrite failed.
+    pub last_failed: AtomicBool,
+    /// Seconds the last rewrite took (u64::MAX: none yet).
+    pub last_seconds: AtomicU64,
+    /// The base file's size after the last rewrite, or the AOF's size at start.
+    pub base_size: AtomicU64,
 }
 
 /// Wakes worker `i` (through its inbox) so it releases replies whose records are durable.
@@ -144,7 +180,15 @@ impl Aof {
             backend: OnceLock::new(),
             fsyncs: AtomicU64::new(0),
             delayed_fsync: AtomicU64::new(0),
-            path,
+            path: Mutex::new(path),
+            switch: Mutex::new(None),
+            switched_at: AtomicU64::new(0),
+            dir: Mutex::new(None),
+            rewrites: RewriteStats {
+                last_seconds: AtomicU64::new(u64::MAX),
+                base_size: AtomicU64::new(size),
+                ..RewriteStats::default()
+            },
         }
     }
 
@@ -264,6 +308,33 @@ impl Aof {
     pub fn delayed_fsync(&self) -> u64 {
         // Relaxed: a counter for INFO.
         self.delayed_fsync.load(Ordering::Relaxed)
+    }
+
+    /// The file records are appended to now.
+    pub fn path(&self) -> PathBuf {
+        self.path.lock().clone()
+    }
+
+    /// Asks the writer to send records from `switch.seq` on to `switch.file`, once every
+    /// earlier record is written and synced to the current file. Call it while holding every
+    /// stripe, with `switch.seq` the next sequence number, so no record is on either side.
+    pub fn switch_at(&self, switch: Switch) {
+        *self.switch.lock() = Some(switch);
+        self.unpark_writer();
+    }
+
+    /// Waits until the writer made the switch at `seq` (false after `timeout`).
+    pub fn wait_switched(&self, seq: u64, timeout: Duration) -> bool {
+        let deadline = Instant::now() + timeout;
+        // Acquire: pairs with the writer's Release store after the switch.
+        while self.switched_at.load(Ordering::Acquire) < seq {
+            if Instant::now() > deadline {
+                return false;
+            }
+            self.unpark_writer();
+            std::thread::sleep(Duration::from_millis(1));
+        }
+        true
     }
 
     /// Asks the writer to write and sync everything queued, then stop.
@@ -406,10 +477,16 @@ impl Writer {
             {
                 self.sync();
             }
+            self.maybe_switch();
+            if self.aof.switch.lock().as_ref().is_some_and(|s| s.seq == self.next_seq) {
+                // Records for the new file may be waiting: go round again at once.
+                self.maybe_switch();
+                self.merge();
+            }
             if stopping && self.idle() {
                 if self.retry_at.is_some() {
                     tracing::error!(
-                        path = %self.aof.path.display(),
+                        path = %self.aof.path().display(),
                         "stopping with AOF data that could not be written"
                     );
                 }
@@ -420,7 +497,7 @@ impl Writer {
                 let since = *self.stopping_since.get_or_insert_with(Instant::now);
                 if since.elapsed() >= STOP_TRIES {
                     tracing::error!(
-                        path = %self.aof.path.display(),
+                        path = %self.aof.path().display(),
                         "giving up on the AOF at shutdown after repeated errors; the records \
                          not written were never acknowledged under appendfsync always"
                     );
@@ -470,6 +547,29 @@ impl Writer {
             && self.pending.iter().all(VecDeque::is_empty)
     }
 
+    /// Makes a pending switch once every record before it is written and synced.
+    fn maybe_switch(&mut self) {
+        let Some(at) = self.aof.switch.lock().as_ref().map(|s| s.seq) else { return };
+        if self.next_seq != at || !self.out.is_empty() || self.retry_at.is_some() {
+            return;
+        }
+        if !self.unsynced.is_empty() {
+            self.sync();
+            if self.retry_at.is_some() {
+                return;
+            }
+        }
+        let Some(switch) = self.aof.switch.lock().take() else { return };
+        self.file = switch.file;
+        self.offset = switch.size;
+        self.unsynced_from = switch.size;
+        *self.aof.path.lock() = switch.path;
+        // Relaxed: INFO's reading.
+        self.aof.size.store(switch.size, Ordering::Relaxed);
+        // Release: `wait_switched` sees the switch done, with the old file synced.
+        self.aof.switched_at.store(at, Ordering::Release);
+    }
+
     fn gather(&mut self) {
         for (queue, pending) in self.aof.queues.iter().zip(&mut self.pending) {
             while let Some(batch) = queue.pop() {
@@ -479,8 +579,10 @@ impl Writer {
         }
     }
 
-    /// Moves records to `out` in sequence order, as far as there is no gap.
+    /// Moves records to `out` in sequence order, as far as there is no gap (and not past a
+    /// pending switch: those records go to the next file).
     fn merge(&mut self) {
+        let limit = self.aof.switch.lock().as_ref().map_or(u64::MAX, |s| s.seq);
         loop {
             let mut progressed = false;
             for pending in &mut self.pending {
@@ -489,7 +591,7 @@ impl Writer {
                         pending.pop_front();
                         continue;
                     };
-                    if seq != self.next_seq {
+                    if seq != self.next_seq || seq >= limit {
                         break;
                     }
                     self.out.extend_from_slice(&front.batch.bytes[front.start..end]);
@@ -579,7 +681,7 @@ impl Writer {
         *self.aof.last_error.lock() = Some(strerror(error));
         if first {
             tracing::warn!(
-                path = %self.aof.path.display(),
+                path = %self.aof.path().display(),
                 %error,
                 "error on AOF {what}; writes are refused until it succeeds (retrying every second)"
             );

@@ -50,10 +50,24 @@ pub fn load(shared: &Shared, workers: usize) -> Result<(Arc<Aof>, std::fs::File)
     let started = Instant::now();
     let mut replayer = Replayer::new(shared);
     let (mut records, mut bytes, mut last_seq) = (0, 0, 0);
+    // The base (a rewrite's snapshot) holds every record below its sequence number.
+    let mut from_seq = 0;
+    if let Some(base) = dir.base() {
+        let loaded = snapshot::read(&base)?;
+        replayer
+            .replay(loaded.ms, 0, &loaded.commands)
+            .map_err(|e| format!("{}: {e}", base.display()))?;
+        bytes += loaded.bytes;
+        from_seq = loaded.seq;
+        last_seq = loaded.seq.saturating_sub(1);
+    }
     let files: Vec<_> = dir.files().collect();
     for (index, path) in files.iter().enumerate() {
         let last_file = index + 1 == files.len();
         let loaded = aof::load_file(path, allow_truncated && last_file, |header, payload| {
+            if header.seq < from_seq {
+                return Ok(());
+            }
             replayer.replay(header.ms, header.db, payload)
         })?;
         records += loaded.records;
@@ -72,6 +86,7 @@ pub fn load(shared: &Shared, workers: usize) -> Result<(Arc<Aof>, std::fs::File)
     let (file, size) = aof::open_for_append(&current)?;
     shared.order.set_next(last_seq + 1);
     let aof = Aof::new(workers, shared.order.clone(), current, size, fsync_of(fsync));
+    *aof.dir.lock() = Some(dir);
     Ok((Arc::new(aof), file))
 }
 
@@ -179,7 +194,8 @@ fn save_claimed(shared: &Shared) -> Result<Saved, String> {
         shared.stats.iter().map(|stats| &stats.in_write).collect();
     let started = Instant::now();
     let changes = write_count(shared);
-    match shared.snapshots.save(&shared.engine, &shared.order, &flags, changes, &path) {
+    match shared.snapshots.save(&shared.engine, &shared.order, &flags, Some(changes), &path, |_| {})
+    {
         Ok(saved) => {
             // Relaxed: LASTSAVE's timestamp, read on its own.
             shared.last_save.store(Shared::unix_seconds(), Ordering::Relaxed);
@@ -217,10 +233,31 @@ pub fn bgsave(shared: &Arc<Shared>) -> bool {
     true
 }
 
-/// Once a second (worker 0): starts a BGSAVE when a `save <seconds> <changes>` rule is met.
+/// Once a second (worker 0): starts a BGSAVE when a `save <seconds> <changes>` rule is met,
+/// or an AOF rewrite when the AOF grew past `auto-aof-rewrite-percentage` of its base (and is
+/// at least `auto-aof-rewrite-min-size`).
 pub fn cron(shared: &Arc<Shared>) {
     if shared.snapshots.running() {
         return;
+    }
+    if let Some(aof) = shared.aof.get() {
+        let (percentage, min_size) = {
+            let config = shared.config.read();
+            (config.auto_aof_rewrite_percentage, config.auto_aof_rewrite_min_size_bytes)
+        };
+        let size = aof.size();
+        // Relaxed: bookkeeping read on its own.
+        let base = aof.rewrites.base_size.load(Ordering::Relaxed).max(1);
+        let failed = aof.rewrites.last_failed.load(Ordering::Relaxed);
+        if percentage > 0
+            && size >= min_size
+            && (size.saturating_sub(base)) * 100 / base >= u64::from(percentage)
+            && (!failed || shared.snapshots.seconds_since_attempt() >= 5)
+        {
+            tracing::info!(size, base, "starting automatic rewriting of the AOF");
+            let _ = bgrewriteaof(shared);
+            return;
+        }
     }
     let rules = shared.config.read().save.clone();
     if rules.is_empty() {
@@ -238,6 +275,110 @@ pub fn cron(shared: &Arc<Shared>) {
         tracing::info!("{needed} changes in {seconds} seconds. Saving...");
         bgsave(shared);
     }
+}
+
+/// BGREWRITEAOF: compacts the AOF into a base snapshot plus a fresh incremental file, on its
+/// own thread, without stopping writers. `Err` says why it cannot start.
+///
+/// Crash-safe at every step: (1) a new incremental file is created and added to the manifest
+/// (old base + old files + new file: still one valid history); (2) at the snapshot's instant,
+/// under every stripe, the writer is told to send records from that sequence number on to the
+/// new file; (3) the snapshot is written as the new base; (4) the manifest is replaced by
+/// (new base, new file) and only then are the old files deleted.
+pub fn bgrewriteaof(shared: &Arc<Shared>) -> Result<(), &'static str> {
+    let Some(aof) = shared.aof.get() else {
+        return Err("ERR Background append only file rewriting needs appendonly yes");
+    };
+    if !shared.snapshots.try_claim() {
+        return Err("ERR Background append only file rewriting already in progress");
+    }
+    aof.rewrites.in_progress.store(true, Ordering::Relaxed);
+    let worker_shared = shared.clone();
+    let spawned =
+        std::thread::Builder::new().name("corekv-aof-rewrite".to_owned()).spawn(move || {
+            let shared = worker_shared;
+            let Some(aof) = shared.aof.get() else { return };
+            let started = Instant::now();
+            let result = rewrite_claimed(&shared, aof);
+            // Relaxed: INFO's readings.
+            aof.rewrites.in_progress.store(false, Ordering::Relaxed);
+            aof.rewrites.last_failed.store(result.is_err(), Ordering::Relaxed);
+            aof.rewrites.last_seconds.store(started.elapsed().as_secs(), Ordering::Relaxed);
+            match result {
+                Ok(saved) => {
+                    aof.rewrites.done.fetch_add(1, Ordering::Relaxed);
+                    aof.rewrites.base_size.store(saved.bytes, Ordering::Relaxed);
+                    tracing::info!(
+                        keys = saved.keys,
+                        base_bytes = saved.bytes,
+                        seconds = format!("{:.3}", started.elapsed().as_secs_f64()),
+                        "background AOF rewrite finished successfully"
+                    );
+                }
+                Err(reason) => tracing::warn!(%reason, "background AOF rewrite failed"),
+            }
+        });
+    if spawned.is_err() {
+        aof.rewrites.in_progress.store(false, Ordering::Relaxed);
+        shared.snapshots.release();
+        return Err("ERR Can't start the AOF rewrite thread");
+    }
+    Ok(())
+}
+
+fn rewrite_claimed(shared: &Shared, aof: &Aof) -> Result<Saved, String> {
+    let filename = shared.config.read().appendfilename.clone();
+    let mut guard = aof.dir.lock();
+    let dir = guard.as_mut().ok_or("the AOF directory is unknown")?;
+    let number = dir.manifest.next_number();
+    let incr_name = format!("{filename}.{number}.incr.aof");
+    let base_name = format!("{filename}.{number}.base.ckv");
+    // (1) The new incremental file joins the history before anything is written to it.
+    let prepared = dir.create_incr(&incr_name).and_then(|incr_path| {
+        let mut manifest = dir.manifest.clone();
+        manifest.incr.push((incr_name.clone(), 0));
+        let opened = dir.install(manifest).and_then(|()| aof::open_for_append(&incr_path));
+        if opened.is_err() && !dir.manifest.names().any(|n| n == incr_name) {
+            let _ = std::fs::remove_file(&incr_path);
+        }
+        opened.map(|(file, size)| (incr_path, file, size))
+    });
+    let (incr_path, file, size) = match prepared {
+        Ok(prepared) => prepared,
+        Err(error) => {
+            // `save` below releases the slot; nothing will run it now.
+            shared.snapshots.release();
+            return Err(error);
+        }
+    };
+    let base_path = dir.dir.join(&base_name);
+    let flags: Vec<&std::sync::atomic::AtomicBool> =
+        shared.stats.iter().map(|stats| &stats.in_write).collect();
+    let mut switch = Some(crate::persist::writer::Switch { seq: 0, file, path: incr_path, size });
+    let mut switch_seq = 0;
+    // (2) and (3): the switch at the snapshot's instant, then the base.
+    let saved =
+        shared.snapshots.save(&shared.engine, &shared.order, &flags, None, &base_path, |seq| {
+            if let Some(mut switch) = switch.take() {
+                switch.seq = seq;
+                switch_seq = seq;
+                aof.switch_at(switch);
+            }
+        })?;
+    if !aof.wait_switched(switch_seq, std::time::Duration::from_secs(60)) {
+        return Err("the AOF writer did not switch files (disk errors?); the old files stay".into());
+    }
+    // (4) The new history, then the old files go.
+    let old: Vec<String> = dir.manifest.names().map(str::to_owned).collect();
+    let manifest = aof::Manifest {
+        base: Some((base_name.clone(), saved.seq)),
+        incr: vec![(incr_name.clone(), saved.seq)],
+    };
+    dir.install(manifest)?;
+    for name in old.iter().filter(|n| **n != incr_name && **n != base_name) {
+        let _ = std::fs::remove_file(dir.dir.join(name));
+    }
+    Ok(saved)
 }
 
 /// After the workers stopped: the final snapshot, unless SHUTDOWN NOSAVE; with no `save`

@@ -505,9 +505,14 @@ impl Worker {
         let mut processed = 0;
         let mut close = false;
         loop {
-            if conn.pending_output() >= OUTPUT_PAUSE || conn.client.close_after_reply {
+            if conn.client.close_after_reply {
                 break;
             }
+            // With too much unread output, stop executing but keep reading: a client that
+            // writes a whole pipeline before reading any reply (as redis-py's pipelines do)
+            // must be able to finish writing, or both sides wait on each other. Its input is
+            // bounded by the query buffer limit, as in Redis; output stops growing here.
+            let paused = conn.pending_output() >= OUTPUT_PAUSE;
             let outcome = conn.read();
             match outcome {
                 ReadOutcome::Data { bytes, .. } => {
@@ -524,6 +529,12 @@ impl Worker {
                 );
                 bump(&self.stats.client_query_buffer_limit_disconnections, 1);
                 close = true;
+                break;
+            }
+            if paused {
+                if let ReadOutcome::Data { full: true, .. } = outcome {
+                    continue;
+                }
                 break;
             }
             let runner = Runner {

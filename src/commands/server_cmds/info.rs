@@ -287,18 +287,24 @@ fn persistence(shared: &Shared, lines: &mut Lines<'_>) {
     lines.field("rdb_saves", snapshots.saves());
     let aof = shared.aof.get();
     lines.field("aof_enabled", u8::from(aof.is_some()));
-    lines.field("aof_rewrite_in_progress", 0);
+    let rewrites = aof.map(|aof| &aof.rewrites);
+    // Relaxed: INFO's readings of independent counters.
+    let rewriting = rewrites.is_some_and(|r| r.in_progress.load(Ordering::Relaxed));
+    lines.field("aof_rewrite_in_progress", u8::from(rewriting));
     lines.field("aof_rewrite_scheduled", 0);
-    lines.field("aof_last_rewrite_time_sec", -1);
-    lines.field("aof_current_rewrite_time_sec", -1);
-    lines.field("aof_last_bgrewrite_status", "ok");
-    lines.field("aof_rewrites", 0);
-    lines.field("aof_rewrites_consecutive_failures", 0);
+    let last = rewrites.map_or(u64::MAX, |r| r.last_seconds.load(Ordering::Relaxed));
+    lines.field("aof_last_rewrite_time_sec", if last == u64::MAX { -1 } else { last as i64 });
+    let current = if rewriting { snapshots.current_duration_s() } else { -1 };
+    lines.field("aof_current_rewrite_time_sec", current);
+    let failed = rewrites.is_some_and(|r| r.last_failed.load(Ordering::Relaxed));
+    lines.field("aof_last_bgrewrite_status", if failed { "err" } else { "ok" });
+    lines.field("aof_rewrites", rewrites.map_or(0, |r| r.done.load(Ordering::Relaxed)));
+    lines.field("aof_rewrites_consecutive_failures", u8::from(failed));
     let ok = aof.is_none_or(|aof| aof.write_ok());
     lines.field("aof_last_write_status", if ok { "ok" } else { "err" });
     if let Some(aof) = aof {
         lines.field("aof_current_size", aof.size());
-        lines.field("aof_base_size", 0);
+        lines.field("aof_base_size", aof.rewrites.base_size.load(Ordering::Relaxed));
         lines.field("aof_pending_rewrite", 0);
         lines.field("aof_buffer_length", 0);
         lines.field("aof_pending_bio_fsync", u8::from(aof.pending_fsync()));

@@ -1,4 +1,5 @@
-//! SAVE and BGSAVE: point-in-time snapshots (`persist::snapshot`).
+//! SAVE, BGSAVE and BGREWRITEAOF: point-in-time snapshots (`persist::snapshot`) and the AOF
+//! rewrite built on them.
 
 use crate::commands::Ctx;
 use crate::commands::args::is;
@@ -28,5 +29,16 @@ pub(super) fn bgsave<A: Access>(ctx: &mut Ctx<'_, A>, args: &[&[u8]]) {
         ctx.reply().simple(b"Background saving started");
     } else {
         ctx.error_text("ERR Background save already in progress");
+    }
+}
+
+/// BGREWRITEAOF: compacts the append-only file on its own thread.
+pub(super) fn bgrewriteaof<A: Access>(ctx: &mut Ctx<'_, A>, _args: &[&[u8]]) {
+    let Some(shared) = ctx.shared.this.get().and_then(std::sync::Weak::upgrade) else {
+        return ctx.error_text("ERR the server is shutting down");
+    };
+    match persistence::bgrewriteaof(&shared) {
+        Ok(()) => ctx.reply().simple(b"Background append only file rewriting started"),
+        Err(text) => ctx.error_text(text),
     }
 }
