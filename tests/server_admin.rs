@@ -649,9 +649,13 @@ fn admin_commands_inside_multi() {
 
 #[test]
 fn shutdown_stops_the_server() {
-    let server = start_corekv(&[]);
+    let dir = common::TempDir::new("shutdown");
+    let server = common::start_corekv_in(&dir.0, &[]);
     let mut conn = Conn::new(&server);
     assert_eq!(conn.call_str(&["SHUTDOWN", "ABORT"]), "-ERR No shutdown in progress.\r\n");
+    // SHUTDOWN SAVE must save first; where it cannot (its directory is gone), it refuses to
+    // stop, as Redis does.
+    std::fs::remove_dir_all(&dir.0).unwrap();
     assert_eq!(
         conn.call_str(&["SHUTDOWN", "SAVE"]),
         "-ERR Errors trying to SHUTDOWN. Check logs.\r\n"

@@ -106,6 +106,8 @@ pub struct Aof {
     written: AtomicU64,
     /// Workers holding replies until `durable` moves.
     waiting: Box<[AtomicBool]>,
+    /// Serializes `append_detached`, so its queue stays in sequence order.
+    detached: Mutex<()>,
     write_ok: AtomicBool,
     last_error: Mutex<Option<String>>,
     size: AtomicU64,
@@ -166,7 +168,9 @@ impl Aof {
         let next_seq = order.peek();
         Aof {
             order,
-            queues: (0..workers).map(|_| ArrayQueue::new(QUEUE_BATCHES)).collect(),
+            // One queue per worker, and one for records from other threads (`append_detached`).
+            queues: (0..=workers).map(|_| ArrayQueue::new(QUEUE_BATCHES)).collect(),
+            detached: Mutex::new(()),
             fsync: AtomicU8::new(fsync as u8),
             durable: CachePadded::new(AtomicU64::new(next_seq)),
             written: AtomicU64::new(next_seq),
@@ -308,6 +312,25 @@ impl Aof {
     pub fn delayed_fsync(&self) -> u64 {
         // Relaxed: a counter for INFO.
         self.delayed_fsync.load(Ordering::Relaxed)
+    }
+
+    /// Appends one record from a thread that is not a worker (an eviction by the maintenance
+    /// thread, say) and hands it to the writer at once; returns its sequence number. Call it
+    /// while holding the record's stripes, like a worker's `WorkerLog::append`.
+    pub fn append_detached(&self, ms: u64, db: usize, payload: &[u8]) -> u64 {
+        let _one_at_a_time = self.detached.lock();
+        let seq = self.order.next_seq();
+        let mut batch = Batch::default();
+        record::encode(&mut batch.bytes, seq, ms, db, payload);
+        batch.ends.push((seq, batch.bytes.len()));
+        let queue = &self.queues[self.queues.len() - 1];
+        while let Err(back) = queue.push(batch) {
+            batch = back;
+            self.unpark_writer();
+            std::thread::sleep(Duration::from_micros(100));
+        }
+        self.unpark_writer();
+        seq
     }
 
     /// The file records are appended to now.
