@@ -62,7 +62,7 @@ fi
 CONNECTIONS=50
 VALUE_BYTES=32
 MODES=(memory aof-no aof-everysec aof-always)
-MIXES=(get=90,set=10 get=50,set=50)
+MIXES=("get=90,set=10" "get=50,set=50")
 PIPELINES=(1 16)
 declare -A MODE_ARGS=(
     [memory]="--appendonly no"
