@@ -1,8 +1,9 @@
 //! Running one request: Redis's `processCommand` checks, in its order, then the handler.
 //!
-//! 1. unknown command, 2. arity, 3. authentication, 4. RESP2 subscribe-mode restrictions,
-//! 5. MULTI queueing, 6. execution with timing (commandstats, latency histogram, SLOWLOG),
-//! 7. waking clients blocked on the keys a write touched.
+//! 1. unknown command, 2. arity, 3. authentication, 4. `maxmemory` (see `out_of_memory`),
+//! 5. RESP2 subscribe-mode restrictions, 6. MULTI queueing,
+//! 7. execution with timing (commandstats, latency histogram, SLOWLOG),
+//! 8. waking clients blocked on the keys a write touched.
 
 use std::time::Instant;
 
@@ -84,6 +85,11 @@ impl Runner<'_> {
             self.reject(client, out, Some(command), b"NOAUTH Authentication required.");
             return;
         }
+        if self.out_of_memory(command, args) {
+            let text = crate::engine::Error::OutOfMemory.to_string();
+            self.reject(client, out, Some(command), text.as_bytes());
+            return;
+        }
         if client.in_subscribe_mode() && !command.flags.contains(Flags::SUBSCRIBE_OK) {
             let text = format!(
                 "ERR Can't execute '{}': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / \
@@ -122,6 +128,22 @@ impl Runner<'_> {
             command.keys_of(args, &mut keys);
             shared.blocking.signal(&shared.inboxes, client.db, &keys);
         }
+    }
+
+    /// Redis's maxmemory check (`performEvictions` in `processCommand`): a command that may
+    /// add memory (`denyoom`) first makes room for about its arguments' bytes on its keys'
+    /// shards, evicting by the policy; true when it cannot (the caller replies `-OOM`). One
+    /// flag test, then one relaxed load when no limit is set.
+    fn out_of_memory(&self, command: &Command, args: &[&[u8]]) -> bool {
+        let engine = &self.shared.engine;
+        if !command.flags.contains(Flags::DENYOOM) || !engine.memory_limited() {
+            return false;
+        }
+        let mut keys = Vec::new();
+        command.keys_of(args, &mut keys);
+        let argument_bytes: u64 = args[1..].iter().map(|arg| arg.len() as u64).sum();
+        let overhead = crate::engine::evict::WRITE_OVERHEAD_BYTES * keys.len().max(1) as u64;
+        engine.make_room(&keys, argument_bytes + overhead).is_err()
     }
 
     /// Runs a command's handler on `access` with timing and statistics.

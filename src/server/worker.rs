@@ -141,6 +141,7 @@ pub fn start(config: Config, config_file: Option<std::path::PathBuf>) -> io::Res
         builder = builder.shards(config.shards);
     }
     let engine = builder.build();
+    engine.set_memory_limit(config.memory_limit());
 
     let mut listeners = Vec::new();
     let mut port = config.port;

@@ -62,6 +62,23 @@ config_enum! {
     }
 }
 
+impl MaxmemoryPolicy {
+    /// The engine's policy of the same name.
+    pub fn engine_policy(self) -> crate::engine::Policy {
+        use crate::engine::Policy;
+        match self {
+            MaxmemoryPolicy::VolatileLru => Policy::VolatileLru,
+            MaxmemoryPolicy::VolatileLfu => Policy::VolatileLfu,
+            MaxmemoryPolicy::VolatileRandom => Policy::VolatileRandom,
+            MaxmemoryPolicy::VolatileTtl => Policy::VolatileTtl,
+            MaxmemoryPolicy::AllkeysLru => Policy::AllKeysLru,
+            MaxmemoryPolicy::AllkeysLfu => Policy::AllKeysLfu,
+            MaxmemoryPolicy::AllkeysRandom => Policy::AllKeysRandom,
+            MaxmemoryPolicy::Noeviction => Policy::NoEviction,
+        }
+    }
+}
+
 config_enum! {
     /// `appendfsync`: when the append-only file is flushed to stable storage.
     AppendFsync {
