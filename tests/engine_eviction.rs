@@ -279,3 +279,70 @@ fn eviction_spans_databases_and_keeps_accounting_exact() {
     }
     assert_eq!(engine.used_memory_bytes(), 0, "evictions leave no accounting behind");
 }
+
+/// Hot keys (read 3 times each) left after a scan of 2000 keys that are never read, under
+/// `policy`; also checks the limit holds.
+fn hot_keys_left_after_a_scan(policy: Policy) -> usize {
+    let engine = engine();
+    let db = engine.db(0);
+    let maxmemory = limit(&engine, policy, 1100);
+    let hot = names("hot", 1000);
+    for key in &hot {
+        put(&engine, db, key).unwrap();
+    }
+    for _ in 0..3 {
+        assert_eq!(present(db, &hot), 1000);
+    }
+    for key in names("scan", 2000) {
+        put(&engine, db, &key).unwrap();
+    }
+    assert!(engine.used_memory_bytes() <= maxmemory);
+    present(db, &hot)
+}
+
+#[test]
+fn tinylfu_keeps_frequent_keys_through_a_scan_better_than_lfu() {
+    let lfu = hot_keys_left_after_a_scan(Policy::AllKeysLfu);
+    let tinylfu = hot_keys_left_after_a_scan(Policy::AllKeysTinyLfu);
+    assert!(tinylfu >= 880, "tinylfu kept {tinylfu}/1000 hot keys (lfu {lfu})");
+    assert!(tinylfu >= lfu + 50, "admission should reject the scan: tinylfu {tinylfu}, lfu {lfu}");
+}
+
+#[test]
+fn tinylfu_admits_a_key_that_kept_missing() {
+    let engine = engine();
+    let db = engine.db(0);
+    let maxmemory = limit(&engine, Policy::AllKeysTinyLfu, 500);
+    assert!(engine.sketch_memory_bytes() > 0, "the sketches are built with the policy");
+    for key in names("filler", 1000) {
+        put(&engine, db, &key).unwrap();
+    }
+    // Requested often while missing: admitted, and kept through one-off writes.
+    for _ in 0..5 {
+        assert_eq!(db.get(b"returning").unwrap(), None);
+    }
+    put(&engine, db, "returning").unwrap();
+    // The read-through's next request for it hits (and counts, as LFU does).
+    assert!(db.get(b"returning").unwrap().is_some());
+    for key in names("scan", 500) {
+        put(&engine, db, &key).unwrap();
+    }
+    assert!(db.get(b"returning").unwrap().is_some(), "a popular newcomer was not admitted");
+    assert!(engine.used_memory_bytes() <= maxmemory);
+}
+
+#[test]
+fn tinylfu_admits_writes_when_nothing_is_read() {
+    // With no reads every frequency is 0 and ties admit: new keys are kept, and victims are
+    // chosen among equal LFU counters as allkeys-lfu does.
+    let engine = engine();
+    let db = engine.db(0);
+    let maxmemory = limit(&engine, Policy::AllKeysTinyLfu, 500);
+    let keys = names("key", 3000);
+    for key in &keys {
+        put(&engine, db, key).unwrap();
+    }
+    assert!(engine.used_memory_bytes() <= maxmemory);
+    let latest = present(db, &keys[2990..]);
+    assert!(latest >= 8, "the newest writes were rejected: {latest}/10");
+}

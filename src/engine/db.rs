@@ -73,7 +73,14 @@ impl Db {
     /// The index of the shard that owns `key`.
     #[inline]
     pub(crate) fn shard_index(&self, key: &[u8]) -> usize {
-        (self.hasher.hash_one(key) >> SHARD_HASH_SHIFT) as usize & self.shard_mask
+        self.hash_and_shard(key).1
+    }
+
+    /// `key`'s hash and the index of the shard that owns it.
+    #[inline]
+    pub(crate) fn hash_and_shard(&self, key: &[u8]) -> (u64, usize) {
+        let hash = self.hasher.hash_one(key);
+        (hash, (hash >> SHARD_HASH_SHIFT) as usize & self.shard_mask)
     }
 
     #[inline]
@@ -258,12 +265,16 @@ impl Access for Db {
     fn view<R>(&self, key: &[u8], f: impl FnOnce(Option<KeyView<'_>>) -> R) -> Result<R> {
         let shard = self.shard_of(key);
         let guard = self.guard();
-        let Some(entry) = self.load(shard, key, &guard) else { return Ok(f(None)) };
+        let Some(entry) = self.load(shard, key, &guard) else {
+            self.record_miss(key);
+            return Ok(f(None));
+        };
         if entry.is_expired_lazy(&LazyNow::new()) {
             self.expire_entry(shard, key, entry, &guard);
+            self.record_miss(key);
             return Ok(f(None));
         }
-        self.touch(entry);
+        self.touch(key, entry);
         Ok(f(Some(Self::view_of(entry))))
     }
 
@@ -308,7 +319,7 @@ impl Access for Db {
                 attempt += 1;
                 continue;
             }
-            self.touch(entry);
+            self.touch(key, entry);
             return Ok(Some(f(&state.data)));
         }
     }
@@ -367,7 +378,7 @@ impl Access for Db {
             if state.data.is_empty() {
                 self.remove_emptied(shard, key, cell, &mut state, &guard);
             }
-            self.touch(entry);
+            self.touch(key, entry);
             return Ok(Some(result));
         }
     }

@@ -44,6 +44,11 @@ impl Pool {
         debug_assert!(self.candidates.windows(2).all(|pair| pair[0].score <= pair[1].score));
     }
 
+    /// The best victim, left in place.
+    pub(crate) fn peek_best(&self) -> Option<&Candidate> {
+        self.candidates.last()
+    }
+
     /// Takes the best victim.
     pub(crate) fn pop_best(&mut self) -> Option<Candidate> {
         self.candidates.pop()

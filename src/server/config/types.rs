@@ -59,6 +59,10 @@ config_enum! {
         /// Evict nothing; refuse writes that need memory (`-OOM`).
         #[default]
         Noeviction => "noeviction",
+        /// corekv's own: evict the key a TinyLFU sketch finds requested least often, and
+        /// admit new keys only if requested at least as often as the victim
+        /// (`engine::evict`; measured in `results/hit-ratio.md`).
+        AllkeysTinylfu => "allkeys-tinylfu",
     }
 }
 
@@ -75,6 +79,7 @@ impl MaxmemoryPolicy {
             MaxmemoryPolicy::AllkeysLfu => Policy::AllKeysLfu,
             MaxmemoryPolicy::AllkeysRandom => Policy::AllKeysRandom,
             MaxmemoryPolicy::Noeviction => Policy::NoEviction,
+            MaxmemoryPolicy::AllkeysTinylfu => Policy::AllKeysTinyLfu,
         }
     }
 }
