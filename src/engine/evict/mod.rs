@@ -37,9 +37,20 @@
 //! does when its eviction time limit runs out) and the owning core's maintenance cycle finishes
 //! the job, at most [`MAX_EVICTIONS_PER_CYCLE`] keys per group per cycle. The same cycle
 //! enforces a `maxmemory` lowered at run time.
+//!
+//! # Files
+//!
+//! - `policy.rs`: [`Policy`] and [`MemoryLimit`], the settings.
+//! - this file: the groups and their shares, making room, borrowing, evicting.
+//! - `sample.rs`: sampling a shard and scoring candidates; `pool.rs`: the eviction pool.
+//! - `access.rs`: what a read or write records (LRU clock, LFU counter, sketch request).
+//! - `lfu.rs`: Redis's LFU counter; `sketch.rs`: TinyLFU's frequency sketch.
 
+mod access;
 mod lfu;
+mod policy;
 mod pool;
+mod sample;
 mod sketch;
 
 use std::sync::OnceLock;
@@ -50,17 +61,17 @@ use rand::Rng;
 
 use crate::engine::Engine;
 use crate::engine::bytes::SmallBytes;
-use crate::engine::clock::{cached_lru_clock, now_ms};
-use crate::engine::db::Db;
 use crate::engine::entry::{Entry, NO_DEADLINE, Stored};
 use crate::engine::error::{Error, Result};
-use crate::engine::shard::Shard;
 use crate::engine::shard::{ENTRY_OVERHEAD_BYTES, EXPIRY_ITEM_BYTES};
 use crate::sync::{AtomicI64, AtomicU64, Ordering};
 
+pub(crate) use access::AccessMode;
 pub use lfu::LFU_INIT_VAL;
 pub(crate) use lfu::LfuParams;
+pub use policy::{MemoryLimit, Policy};
 use pool::{Candidate, Pool};
+use sample::{Scorer, sample};
 use sketch::Sketch;
 
 /// Most keys one write evicts before it proceeds (Redis bounds the same loop by time).
@@ -84,105 +95,6 @@ pub const MAX_POOL_REFILLS: usize = 4;
 /// case the write sets a TTL. An estimate that falls short (a collection's per-element
 /// overhead) only lets a group pass its budget until the next write or maintenance cycle.
 pub const WRITE_OVERHEAD_BYTES: u64 = (ENTRY_OVERHEAD_BYTES + EXPIRY_ITEM_BYTES) as u64;
-
-/// What to do when a write needs memory the limit does not leave (`maxmemory-policy`).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
-#[non_exhaustive]
-pub enum Policy {
-    /// Evict nothing; refuse writes that need memory.
-    #[default]
-    NoEviction,
-    /// Evict the least recently used key (sampled).
-    AllKeysLru,
-    /// Evict the least recently used key among those with a TTL.
-    VolatileLru,
-    /// Evict the least frequently used key (sampled; Redis's logarithmic counter).
-    AllKeysLfu,
-    /// Evict the least frequently used key among those with a TTL.
-    VolatileLfu,
-    /// Evict a random key.
-    AllKeysRandom,
-    /// Evict a random key among those with a TTL.
-    VolatileRandom,
-    /// Evict the key with the nearest deadline.
-    VolatileTtl,
-    /// corekv's own (`allkeys-tinylfu`): `allkeys-lfu`'s victims, and a TinyLFU admission
-    /// filter: a frequency sketch that also counts requests for missing and evicted keys
-    /// keeps a new key only if it was requested at least as often as the victim (see the
-    /// module docs).
-    AllKeysTinyLfu,
-}
-
-impl Policy {
-    const ALL: [Policy; 9] = [
-        Policy::NoEviction,
-        Policy::AllKeysLru,
-        Policy::VolatileLru,
-        Policy::AllKeysLfu,
-        Policy::VolatileLfu,
-        Policy::AllKeysRandom,
-        Policy::VolatileRandom,
-        Policy::VolatileTtl,
-        Policy::AllKeysTinyLfu,
-    ];
-
-    /// Whether only keys with a TTL may be evicted.
-    pub fn volatile_only(self) -> bool {
-        matches!(
-            self,
-            Policy::VolatileLru
-                | Policy::VolatileLfu
-                | Policy::VolatileRandom
-                | Policy::VolatileTtl
-        )
-    }
-
-    /// Whether entries' access bits hold an LFU counter (else the LRU clock).
-    pub fn uses_lfu(self) -> bool {
-        matches!(self, Policy::AllKeysLfu | Policy::VolatileLfu | Policy::AllKeysTinyLfu)
-    }
-
-    /// Whether requests (hits, misses, writes) are counted in the groups' frequency sketches.
-    pub fn uses_sketch(self) -> bool {
-        self == Policy::AllKeysTinyLfu
-    }
-
-    fn code(self) -> u8 {
-        Self::ALL.iter().position(|policy| *policy == self).unwrap_or(0) as u8
-    }
-
-    fn from_code(code: u8) -> Policy {
-        Self::ALL.get(usize::from(code)).copied().unwrap_or_default()
-    }
-}
-
-/// The memory limit and how it is enforced (`maxmemory`, `maxmemory-policy`,
-/// `maxmemory-samples`, `lfu-log-factor`, `lfu-decay-time`).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct MemoryLimit {
-    /// The limit on [`Engine::used_memory_bytes`]; 0 means none.
-    pub maxmemory_bytes: u64,
-    /// What to evict.
-    pub policy: Policy,
-    /// Keys sampled per database per eviction (Redis's default 5).
-    pub samples: u32,
-    /// How slowly LFU counters grow (default 10).
-    pub lfu_log_factor: u32,
-    /// Minutes for an LFU counter to lose one (default 1; 0 never decays).
-    pub lfu_decay_minutes: u32,
-}
-
-impl Default for MemoryLimit {
-    fn default() -> Self {
-        MemoryLimit {
-            maxmemory_bytes: 0,
-            policy: Policy::NoEviction,
-            samples: 5,
-            lfu_log_factor: 10,
-            lfu_decay_minutes: 1,
-        }
-    }
-}
 
 /// The bytes of one shard index across every database, its share of `maxmemory`, and its
 /// evictions. One cache line, which every write to the group writes anyway.
@@ -723,187 +635,3 @@ impl Engine {
 
 /// The `db` of a pool candidate offered for admission (`Engine::admit`).
 const NEWCOMER_DB: usize = usize::MAX;
-
-/// How one policy ranks a sampled entry: higher is a better victim.
-struct Scorer {
-    lfu: Option<LfuParams>,
-    lru_clock: u32,
-    minutes: u32,
-}
-
-impl Scorer {
-    fn new(limit: &MemoryLimit, state: &MemoryState) -> Scorer {
-        Scorer {
-            lfu: limit.policy.uses_lfu().then(|| state.lfu_params()),
-            lru_clock: cached_lru_clock(),
-            minutes: lfu::now_minutes(),
-        }
-    }
-
-    fn score(&self, entry: &Entry) -> u64 {
-        let bits = entry.access_clock();
-        match self.lfu {
-            Some(params) => 255 - u64::from(lfu::decayed_counter(bits, params, self.minutes)),
-            None => u64::from(idle_clock_ticks(bits, self.lru_clock)),
-        }
-    }
-}
-
-/// Seconds between an access clock and `now`, both in the 24-bit LRU clock (which wraps).
-fn idle_clock_ticks(access: u32, now: u32) -> u32 {
-    const MASK: u32 = (1 << crate::engine::clock::LRU_CLOCK_BITS) - 1;
-    now.wrapping_sub(access) & MASK
-}
-
-/// What one sampling found.
-#[derive(Debug, Default)]
-struct Sampled {
-    sampled: usize,
-    /// Expired keys met were deleted: memory was freed without an eviction.
-    reclaimed: bool,
-}
-
-/// Passes up to `count` live entries of `shard` to `sink`: all keys near a random table slot,
-/// or (`volatile`) keys of random records of the shard's expiry index. Expired keys met on
-/// the way are reclaimed.
-fn sample(
-    db: &Db,
-    shard: &Shard,
-    volatile: bool,
-    count: usize,
-    sink: &mut impl FnMut(&SmallBytes, &Entry),
-) -> Sampled {
-    let mut found = Sampled::default();
-    // Most databases are usually empty: skip them before pinning or reading the clock.
-    // Relaxed: a statistic; a key added meanwhile is sampled next time.
-    let empty = match volatile {
-        true => shard.volatile_keys.load(Ordering::Relaxed) <= 0,
-        false => shard.map.is_empty(),
-    };
-    if empty {
-        return found;
-    }
-    let guard = db.guard();
-    let now = now_ms();
-    let mut visit = |key: &SmallBytes, entry: &Entry, found: &mut Sampled| {
-        if matches!(entry.value, Stored::Locked(_)) {
-            return;
-        }
-        if entry.is_expired(now) {
-            found.reclaimed |= db.expire_entry(shard, key, entry, &guard);
-            return;
-        }
-        found.sampled += 1;
-        sink(key, entry);
-    };
-    if volatile {
-        for attempt in 0..2 {
-            for (deadline, key) in shard.sample_volatile(count) {
-                if let Some(entry) = shard.map.get(&key, &guard)
-                    && entry.deadline_ms == deadline
-                {
-                    visit(&key, entry, &mut found);
-                }
-            }
-            // Every record sampled was stale (deleted or evicted keys leave theirs in the
-            // index): drop the stale ones, once, and sample again.
-            if found.sampled > 0 || found.reclaimed || attempt > 0 {
-                break;
-            }
-            shard.compact_expiry_now(&guard);
-        }
-        return found;
-    }
-    let start = rand::rng().random::<u64>() as usize;
-    // From a random slot to the end of the table, then from its start: a short table end
-    // must not starve the sample.
-    let mut seen = 0;
-    for (key, entry) in shard.map.iter_from(start, &guard).chain(shard.map.iter(&guard)) {
-        visit(key, entry, &mut found);
-        seen += 1;
-        if found.sampled >= count || seen >= count * 4 {
-            break;
-        }
-    }
-    found
-}
-
-/// What an access records, per database (read on every access, so it lives in the `Db`
-/// itself, beside the fields every operation already loads).
-#[derive(Debug, Default)]
-pub(crate) struct AccessMode(AtomicU8);
-
-/// The entry's LRU clock.
-const ACCESS_LRU: u8 = 0;
-/// The entry's LFU counter (`lfu`).
-const ACCESS_LFU: u8 = 1;
-/// The LFU counter, and the request in the group's sketch (hits and misses).
-const ACCESS_LFU_SKETCH: u8 = 2;
-
-impl AccessMode {
-    fn for_policy(policy: Policy) -> u8 {
-        if policy.uses_sketch() {
-            ACCESS_LFU_SKETCH
-        } else if policy.uses_lfu() {
-            ACCESS_LFU
-        } else {
-            ACCESS_LRU
-        }
-    }
-
-    #[inline]
-    fn get(&self) -> u8 {
-        // Relaxed: a configuration value; an access recorded in the other format just after
-        // a policy change is what Redis documents too ("LRU and LFU data will take some time
-        // to adjust").
-        self.0.load(std::sync::atomic::Ordering::Relaxed)
-    }
-
-    fn set(&self, mode: u8) {
-        // Relaxed: see `get`.
-        self.0.store(mode, std::sync::atomic::Ordering::Relaxed);
-    }
-}
-
-impl Db {
-    /// Records an access to `key`'s `entry` for eviction: the LRU clock, an LFU increment, and
-    /// (TinyLFU) a request in the sketch.
-    #[inline]
-    pub(crate) fn touch(&self, key: &[u8], entry: &Entry) {
-        match self.access_mode.get() {
-            ACCESS_LRU => entry.touch(cached_lru_clock()),
-            mode => {
-                let bits = lfu::on_access(entry.access_clock(), self.memory.lfu_params());
-                entry.set_access_bits(bits);
-                if mode == ACCESS_LFU_SKETCH {
-                    self.record_miss(key);
-                }
-            }
-        }
-    }
-
-    /// Counts a request for a missing key under TinyLFU (its sketch remembers keys that are
-    /// not in memory, which is what lets it admit a returning popular key); nothing otherwise.
-    #[inline]
-    pub(crate) fn record_miss(&self, key: &[u8]) {
-        if self.access_mode.get() == ACCESS_LFU_SKETCH {
-            let (hash, group) = self.hash_and_shard(key);
-            self.memory.sketch(group).record(hash);
-        }
-    }
-
-    /// The access bits of an entry a write publishes, given the bits of the entry it replaces:
-    /// a write is an access (Redis's `lookupKeyWrite`), and under LFU the counter carries
-    /// over (Redis's `dbOverwrite`).
-    #[inline]
-    pub(crate) fn access_bits_for_write(&self, previous: Option<u32>) -> u32 {
-        if self.access_mode.get() != ACCESS_LRU {
-            match previous {
-                Some(bits) => lfu::on_access(bits, self.memory.lfu_params()),
-                None => lfu::initial(),
-            }
-        } else {
-            cached_lru_clock()
-        }
-    }
-}
