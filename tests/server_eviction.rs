@@ -264,3 +264,32 @@ fn memory_stats_and_doctor() {
     let Frame::Array(lines) = conn.read_frame() else { panic!("HELP is an array") };
     assert!(lines.len() > 5);
 }
+
+#[test]
+fn allkeys_tinylfu_is_a_policy_name_and_counts_like_lfu() {
+    let server = start_corekv(&["--maxmemory", "2mb", "--maxmemory-policy", "allkeys-tinylfu"]);
+    let mut conn = Conn::new(&server);
+    assert_eq!(info(&mut conn, "memory")["maxmemory_policy"], "allkeys-tinylfu");
+    assert!(conn.call_str(&["CONFIG", "GET", "maxmemory-policy"]).contains("allkeys-tinylfu"));
+    // Its victims are allkeys-lfu's, so OBJECT FREQ reports the LFU counter.
+    conn.call_str(&["SET", "counted", "value"]);
+    assert_eq!(conn.call_str(&["OBJECT", "FREQ", "counted"]), ":5\r\n");
+    conn.call_str(&["GET", "counted"]);
+    assert_eq!(conn.call_str(&["OBJECT", "FREQ", "counted"]), ":6\r\n");
+    // Keys read often survive a flood of keys never read.
+    let hot = set_commands("hot", 0..2000, &[]);
+    assert!(pipeline(&mut conn, &hot).iter().all(|reply| reply == "+OK\r\n"));
+    let gets: Vec<Vec<String>> =
+        hot.iter().map(|set| vec!["GET".to_string(), set[1].clone()]).collect();
+    for _ in 0..3 {
+        pipeline(&mut conn, &gets);
+    }
+    for batch in 0..30 {
+        let commands = set_commands("flood", batch * 1000..(batch + 1) * 1000, &[]);
+        assert!(pipeline(&mut conn, &commands).iter().all(|reply| reply == "+OK\r\n"));
+    }
+    assert!(info_u64(&mut conn, "memory", "used_memory") <= 2 * 1024 * 1024);
+    assert!(info_u64(&mut conn, "stats", "evicted_keys") > 20_000);
+    let hits = pipeline(&mut conn, &gets).iter().filter(|reply| reply.starts_with('$')).count();
+    assert!(hits >= 1900, "frequently read keys were pushed out: {hits}/2000 left");
+}
