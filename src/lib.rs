@@ -25,6 +25,7 @@
 //!   - [`engine::ops`]: Redis's commands as traits over `Access` (strings, keys, ...).
 //!   - [`engine::types`]: lists, hashes, sets and sorted sets as plain data structures.
 //!   - `engine::expire`: active expiry, bounded per shard per cycle.
+//!   - [`engine::evict`]: `maxmemory` budgets per shard index and the eviction policies.
 //!   - `engine::slab`: a per-core slab pool for fixed-size blocks, measured against mimalloc
 //!     (`results/slab-vs-mimalloc.md`) and not wired into the engine yet.
 //!   - [`engine::num`], [`engine::glob`]: Redis's number and pattern rules.
@@ -53,7 +54,7 @@ pub(crate) mod sync;
 
 pub use engine::bytes::SmallBytes;
 pub use engine::error::{Error, Result};
-pub use engine::{Db, Engine, EngineBuilder, Txn};
+pub use engine::{Db, Engine, EngineBuilder, MemoryLimit, Policy, Txn};
 
 /// Brings every command trait into scope: `use corekv::prelude::*`.
 pub mod prelude {

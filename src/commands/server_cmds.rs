@@ -15,6 +15,7 @@ mod client;
 mod command;
 mod config;
 mod info;
+mod memory;
 mod observe;
 mod persistence;
 
@@ -34,6 +35,7 @@ const COMMAND_SUBCOMMANDS: Subcommands = &[
     ("getkeysandflags", -4),
     ("help", 2),
 ];
+const MEMORY_SUBCOMMANDS: Subcommands = &[("doctor", 2), ("stats", 2), ("usage", -3), ("help", 2)];
 const SLOWLOG_SUBCOMMANDS: Subcommands = &[("get", -2), ("len", 2), ("reset", 2), ("help", 2)];
 const LATENCY_SUBCOMMANDS: Subcommands = &[
     ("latest", 2),
@@ -79,6 +81,17 @@ pub(super) fn commands() -> Vec<Command> {
             cmd!(command::command),
         )
         .with_subcommands(COMMAND_SUBCOMMANDS),
+        // KEYSPACE like OBJECT: USAGE names a key, but only as a subcommand's argument.
+        Command::new(
+            "memory",
+            -2,
+            ks,
+            KeySpec::None,
+            s,
+            "A container for memory diagnostics commands.",
+            cmd!(memory::memory),
+        )
+        .with_subcommands(MEMORY_SUBCOMMANDS),
         Command::new(
             "slowlog",
             -2,

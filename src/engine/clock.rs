@@ -79,13 +79,34 @@ pub fn cached_lru_clock() -> u32 {
     }
 }
 
+/// Unix seconds as last refreshed, beside the LRU clock: the LFU counters' minute clock
+/// (`LFUGetTimeInMinutes`) reads it on every access under an LFU policy.
+static CACHED_UNIX_SECONDS: crossbeam_utils::CachePadded<std::sync::atomic::AtomicU64> =
+    crossbeam_utils::CachePadded::new(std::sync::atomic::AtomicU64::new(0));
+
 /// Re-reads the time into the cached LRU clock and returns it.
 pub fn refresh_lru_clock() -> u32 {
+    let now = system_ms();
     // 0 means "never set"; a clock that is truly 0 reads as 1 second later, harmlessly.
-    let clock = lru_clock(system_ms()).max(1);
+    let clock = lru_clock(now).max(1);
     // Relaxed: see `cached_lru_clock`.
     CACHED_LRU_CLOCK.store(clock, std::sync::atomic::Ordering::Relaxed);
+    // Relaxed: see `cached_unix_seconds`.
+    CACHED_UNIX_SECONDS.store((now / 1000).max(1), std::sync::atomic::Ordering::Relaxed);
     clock
+}
+
+/// Unix seconds as last refreshed (every 100 ms by maintenance; refreshed on first use).
+#[inline]
+pub fn cached_unix_seconds() -> u64 {
+    // Relaxed: a cached time value; no other memory depends on it.
+    match CACHED_UNIX_SECONDS.load(std::sync::atomic::Ordering::Relaxed) {
+        0 => {
+            refresh_lru_clock();
+            CACHED_UNIX_SECONDS.load(std::sync::atomic::Ordering::Relaxed)
+        }
+        seconds => seconds,
+    }
 }
 
 /// The current time, read from the system clock only if someone asks: most keys have no TTL,

@@ -10,9 +10,10 @@ use seize::{Collector, LocalGuard};
 
 use crate::engine::access::{Access, KeyView, ValueRef, Write};
 use crate::engine::bytes::SmallBytes;
-use crate::engine::clock::{LazyNow, cached_lru_clock, now_ms};
+use crate::engine::clock::{LazyNow, now_ms};
 use crate::engine::entry::{Cell, CellState, Collection, Entry, Kind, NO_DEADLINE, Stored};
 use crate::engine::error::{Error, Result};
+use crate::engine::evict::{AccessMode, MemoryState};
 use crate::engine::shard::{HashState, Shard, entry_bytes};
 use crate::engine::txn::Txn;
 use crate::sync::{Arc, AtomicU64, spin_wait};
@@ -33,6 +34,11 @@ pub struct Db {
     pub(crate) collector: std::sync::Arc<Collector>,
     /// Engine-wide source of transaction ids (a key lock names its holder).
     pub(crate) txn_ids: std::sync::Arc<AtomicU64>,
+    /// Whether accesses update an LFU counter or the LRU clock: read on every access, so it
+    /// sits here, beside fields every operation loads anyway.
+    pub(crate) access_mode: AccessMode,
+    /// The engine's memory limit and groups (`engine::evict`).
+    pub(crate) memory: std::sync::Arc<MemoryState>,
 }
 
 impl std::fmt::Debug for Db {
@@ -47,17 +53,34 @@ impl Db {
         hasher: HashState,
         collector: std::sync::Arc<Collector>,
         txn_ids: std::sync::Arc<AtomicU64>,
+        memory: std::sync::Arc<MemoryState>,
     ) -> Db {
         assert!(shard_count.is_power_of_two(), "shard count must be a power of two");
-        let shards =
-            (0..shard_count).map(|_| CachePadded::new(Shard::new(hasher.clone(), &collector)));
-        Db { shards: shards.collect(), shard_mask: shard_count - 1, hasher, collector, txn_ids }
+        let shards = (0..shard_count).map(|index| {
+            CachePadded::new(Shard::new(hasher.clone(), &collector, memory.group(index)))
+        });
+        Db {
+            shards: shards.collect(),
+            shard_mask: shard_count - 1,
+            hasher,
+            collector,
+            txn_ids,
+            access_mode: AccessMode::default(),
+            memory,
+        }
     }
 
     /// The index of the shard that owns `key`.
     #[inline]
     pub(crate) fn shard_index(&self, key: &[u8]) -> usize {
-        (self.hasher.hash_one(key) >> SHARD_HASH_SHIFT) as usize & self.shard_mask
+        self.hash_and_shard(key).1
+    }
+
+    /// `key`'s hash and the index of the shard that owns it.
+    #[inline]
+    pub(crate) fn hash_and_shard(&self, key: &[u8]) -> (u64, usize) {
+        let hash = self.hasher.hash_one(key);
+        (hash, (hash >> SHARD_HASH_SHIFT) as usize & self.shard_mask)
     }
 
     #[inline]
@@ -156,8 +179,13 @@ impl Db {
     }
 
     /// Builds the entry an `update` publishes, or `None` for a delete.
-    fn entry_for_write(shard: &Shard, current: Option<&Entry>, write: Write) -> Option<Entry> {
-        let clock = cached_lru_clock();
+    fn entry_for_write(
+        &self,
+        shard: &Shard,
+        current: Option<&Entry>,
+        write: Write,
+    ) -> Option<Entry> {
+        let clock = self.access_bits_for_write(current.map(Entry::access_clock));
         match write {
             Write::Keep => unreachable!("handled by the caller"),
             Write::Put { value, deadline_ms } => {
@@ -237,12 +265,16 @@ impl Access for Db {
     fn view<R>(&self, key: &[u8], f: impl FnOnce(Option<KeyView<'_>>) -> R) -> Result<R> {
         let shard = self.shard_of(key);
         let guard = self.guard();
-        let Some(entry) = self.load(shard, key, &guard) else { return Ok(f(None)) };
+        let Some(entry) = self.load(shard, key, &guard) else {
+            self.record_miss(key);
+            return Ok(f(None));
+        };
         if entry.is_expired_lazy(&LazyNow::new()) {
             self.expire_entry(shard, key, entry, &guard);
+            self.record_miss(key);
             return Ok(f(None));
         }
-        entry.touch(cached_lru_clock());
+        self.touch(key, entry);
         Ok(f(Some(Self::view_of(entry))))
     }
 
@@ -287,7 +319,7 @@ impl Access for Db {
                 attempt += 1;
                 continue;
             }
-            entry.touch(cached_lru_clock());
+            self.touch(key, entry);
             return Ok(Some(f(&state.data)));
         }
     }
@@ -321,8 +353,8 @@ impl Access for Db {
                 let cell = Arc::new(Cell::new(data, 0));
                 let cell_bytes = cell.state.lock().accounted_bytes as i64;
                 let version = shard.next_version();
-                let entry =
-                    Entry::new(Stored::Collection(cell), NO_DEADLINE, version, cached_lru_clock());
+                let access = self.access_bits_for_write(None);
+                let entry = Entry::new(Stored::Collection(cell), NO_DEADLINE, version, access);
                 if self.replace_slot(shard, key, current, Some(entry), &guard) {
                     shard.account(cell_bytes);
                     return Ok(Some(result));
@@ -346,7 +378,7 @@ impl Access for Db {
             if state.data.is_empty() {
                 self.remove_emptied(shard, key, cell, &mut state, &guard);
             }
-            entry.touch(cached_lru_clock());
+            self.touch(key, entry);
             return Ok(Some(result));
         }
     }
@@ -402,7 +434,7 @@ impl Db {
                         }
                         Ok((write, result)) => {
                             published = Some(result);
-                            let new = Self::entry_for_write(shard, live, write);
+                            let new = self.entry_for_write(shard, live, write);
                             Operation::Insert(new.expect("only Delete publishes no entry"))
                         }
                     }
@@ -458,7 +490,7 @@ impl Db {
             if write == Write::Delete && current.is_none() {
                 return Ok(result);
             }
-            let new = Self::entry_for_write(shard, live, write);
+            let new = self.entry_for_write(shard, live, write);
             if self.replace_slot(shard, key, current, new, guard) {
                 return Ok(result);
             }

@@ -162,8 +162,16 @@ impl Db {
         }
     }
 
-    /// Bytes this database's keys hold (see [`Engine::used_memory_bytes`](crate::Engine)).
-    pub fn used_memory_bytes(&self) -> u64 {
-        self.shards.iter().map(|shard| shard.used_memory_bytes()).sum::<i64>().max(0) as u64
+    /// Bytes `key` accounts for in `used_memory` (MEMORY USAGE): its map entry and table slot,
+    /// key and value heap bytes, a collection's own estimate. `None` when missing or expired.
+    pub fn memory_usage(&self, key: &[u8]) -> Option<u64> {
+        let shard = self.shard_of(key);
+        let guard = self.guard();
+        let entry = self.load(shard, key, &guard).filter(|entry| !entry.is_expired(now_ms()))?;
+        let cell_bytes = match &entry.value {
+            Stored::Collection(cell) => cell.state.lock().accounted_bytes as i64,
+            _ => 0,
+        };
+        Some((crate::engine::shard::entry_bytes(key, entry) + cell_bytes).max(0) as u64)
     }
 }

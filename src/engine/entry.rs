@@ -37,7 +37,8 @@ pub(crate) struct Entry {
     ///   published, so any write changes it; WATCH compares it (with a collection cell's own
     ///   version). 40 bits wrap after 10^12 writes to one shard.
     /// - bits 0..24, the last access in the LRU clock (seconds mod 2^24, as Redis keeps it), for
-    ///   eviction and OBJECT IDLETIME. Only these bits ever change after publication.
+    ///   eviction and OBJECT IDLETIME; under an LFU policy, Redis's LFU counter and its minute
+    ///   clock instead (`engine::evict::lfu`). Only these bits ever change after publication.
     meta: AtomicU64,
 }
 
@@ -87,6 +88,19 @@ impl Entry {
         }
     }
 
+    /// Replaces the access bits (an LFU counter and its minute clock, see `engine::evict`).
+    /// Like `touch`, skips the store when nothing changes.
+    #[inline]
+    pub(crate) fn set_access_bits(&self, bits: u32) {
+        // Relaxed and a plain store: see `touch`.
+        let meta = self.meta.load(Ordering::Relaxed);
+        let bits = u64::from(bits) & ACCESS_MASK;
+        if meta & ACCESS_MASK != bits {
+            self.meta.store((meta & !ACCESS_MASK) | bits, Ordering::Relaxed);
+        }
+    }
+
+    /// The access bits: the LRU clock, or under an LFU policy the LFU counter and its clock.
     pub(crate) fn access_clock(&self) -> u32 {
         // Relaxed: see `touch`.
         (self.meta.load(Ordering::Relaxed) & ACCESS_MASK) as u32

@@ -39,6 +39,8 @@ pub enum Error {
     DbIndexOutOfRange,
     /// A value was negative where it must not be (counts).
     MustBePositive,
+    /// The write needs memory that `maxmemory` does not leave and nothing can be evicted.
+    OutOfMemory,
     /// A free-form error, already in Redis's text (used for rare argument errors).
     Other(&'static str),
 }
@@ -68,6 +70,9 @@ impl fmt::Display for Error {
             Error::ScoreNan => f.write_str("ERR resulting score is not a number (NaN)"),
             Error::DbIndexOutOfRange => f.write_str("ERR DB index is out of range"),
             Error::MustBePositive => f.write_str("ERR value is out of range, must be positive"),
+            Error::OutOfMemory => {
+                f.write_str("OOM command not allowed when used memory > 'maxmemory'.")
+            }
             Error::Other(text) => f.write_str(text),
         }
     }

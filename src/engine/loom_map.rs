@@ -84,8 +84,23 @@ impl<K: Hash + Eq + Clone, V> HashMap<K, V> {
         self.slots.lock().len()
     }
 
+    pub(crate) fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
     pub(crate) fn iter(&self, _guard: &impl seize::Guard) -> impl Iterator<Item = (&K, &V)> {
         let indexes: Vec<usize> = self.slots.lock().values().copied().collect();
         indexes.into_iter().map(|index| self.entry(index))
+    }
+
+    /// papaya's `iter_from` (vendor/papaya/PATCHES.md): the model map has no slots, so it
+    /// starts at an arbitrary entry.
+    pub(crate) fn iter_from(
+        &self,
+        start: usize,
+        guard: &impl seize::Guard,
+    ) -> impl Iterator<Item = (&K, &V)> {
+        let len = self.len().max(1);
+        self.iter(guard).skip(start % len)
     }
 }

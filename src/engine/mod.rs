@@ -18,6 +18,7 @@ mod db;
 mod db_ops;
 mod entry;
 pub mod error;
+pub mod evict;
 mod expire;
 pub mod glob;
 #[cfg(corekv_loom)]
@@ -40,6 +41,7 @@ pub use db::Db;
 pub use db_ops::ScanPage;
 pub use entry::{Collection, Kind, StrValue};
 pub use error::{Error, Result};
+pub use evict::{MemoryLimit, Policy};
 pub use txn::Txn;
 
 use std::sync::Arc;
@@ -77,6 +79,8 @@ struct Inner {
     swap_lock: parking_lot::Mutex<()>,
     shard_count: usize,
     owners: usize,
+    /// `maxmemory`, the policy, and the per-shard-index byte counters (`evict`).
+    memory: Arc<evict::MemoryState>,
 }
 
 /// Configures an [`Engine`].
@@ -157,23 +161,21 @@ impl Engine {
         }
     }
 
-    /// Bytes the keyspace holds: keys, values, per-key overhead and the expiry index, summed
-    /// over every shard of every database.
-    pub fn used_memory_bytes(&self) -> u64 {
-        self.inner.dbs.iter().map(Db::used_memory_bytes).sum()
-    }
-
     /// Runs one bounded step of active expiry on the shards owned by `owner` (of
-    /// [`Engine::owners`] owners): pops keys whose deadline passed and deletes them. Returns
-    /// the number of keys deleted. Maintenance threads call this every 100 ms; a server that
+    /// [`Engine::owners`] owners): pops keys whose deadline passed and deletes them, then
+    /// evicts from groups over their memory budget ([`Engine::run_eviction_cycle`]). Returns
+    /// the number of keys expired. Maintenance threads call this every 100 ms; a server that
     /// runs its own pinned workers calls it from each worker's loop instead.
     pub fn run_expiry_cycle(&self, owner: usize) -> usize {
         clock::refresh_lru_clock();
-        self.inner
+        let expired = self
+            .inner
             .dbs
             .iter()
             .map(|db| expire::run_cycle(db, owner, self.inner.owners, clock::now_ms()))
-            .sum()
+            .sum();
+        self.run_eviction_cycle(owner);
+        expired
     }
 
     /// How many owners the shards are divided among (one per core by default).
@@ -224,8 +226,12 @@ impl EngineBuilder {
         let hasher = foldhash::fast::FixedState::with_seed(seed);
         let collector = Arc::new(seize::Collector::new());
         let txn_ids = Arc::new(AtomicU64::new(1));
+        let memory = Arc::new(evict::MemoryState::new(shard_count));
         let dbs: Box<[Db]> = (0..self.databases)
-            .map(|_| Db::new(shard_count, hasher.clone(), collector.clone(), txn_ids.clone()))
+            .map(|_| {
+                let (collector, txn_ids) = (collector.clone(), txn_ids.clone());
+                Db::new(shard_count, hasher.clone(), collector, txn_ids, memory.clone())
+            })
             .collect();
         let db_map = (0..self.databases).map(AtomicUsize::new).collect();
         let inner = Arc::new(Inner {
@@ -234,6 +240,7 @@ impl EngineBuilder {
             swap_lock: parking_lot::Mutex::new(()),
             shard_count,
             owners,
+            memory,
         });
         for owner in 0..threads {
             spawn_maintenance(Arc::downgrade(&inner), owner, self.pin_threads);

@@ -28,7 +28,8 @@ use crossbeam_utils::CachePadded;
 
 use crate::engine::bytes::SmallBytes;
 use crate::engine::entry::{Entry, NO_DEADLINE, Stored};
-use crate::sync::{AtomicI64, AtomicU64, Mutex, Ordering};
+use crate::engine::evict::MemoryGroup;
+use crate::sync::{AtomicI64, Mutex, Ordering};
 
 /// The hasher of every shard map: foldhash, seeded per engine so an attacker cannot predict
 /// collisions across processes.
@@ -41,7 +42,7 @@ pub(crate) const ENTRY_OVERHEAD_BYTES: usize =
     std::mem::size_of::<SmallBytes>() + std::mem::size_of::<Entry>() + 18;
 
 /// Bytes an entry of the expiry index costs beyond the key's heap bytes.
-const EXPIRY_ITEM_BYTES: usize = std::mem::size_of::<(u64, SmallBytes)>();
+pub(crate) const EXPIRY_ITEM_BYTES: usize = std::mem::size_of::<(u64, SmallBytes)>();
 
 /// Most expiry records moved from the lock-free queue into the heap in one tick.
 pub(crate) const EXPIRY_DRAIN_PER_TICK: usize = 4096;
@@ -66,19 +67,14 @@ fn new_shard_map(_hasher: HashState, _collector: &std::sync::Arc<seize::Collecto
 }
 
 #[derive(Debug)]
-struct WriteCounters {
-    /// Bytes this shard's keys hold; a per-shard counter so no write touches a global atomic.
-    used_memory_bytes: AtomicI64,
-    /// Source of entry versions (see `Entry::version`).
-    write_seq: AtomicU64,
-}
-
-#[derive(Debug)]
 pub(crate) struct Shard {
     pub(crate) map: ShardMap,
-    /// Counters every write updates, on their own cache line: next to the map's header (which
-    /// every read loads) they would make each write invalidate readers' cached copy of it.
-    counters: CachePadded<WriteCounters>,
+    /// The counters every write updates (bytes held, the version sequence), shared by this
+    /// shard index in every database (`engine::evict::MemoryGroup`): on their own cache line,
+    /// as next to the map's header (which every read loads) they would make each write
+    /// invalidate readers' cached copy of it; per shard index, so no write touches a global
+    /// atomic, and the unit `maxmemory` is enforced on.
+    memory: std::sync::Arc<CachePadded<MemoryGroup>>,
     /// Keys given a deadline, handed from any writer to the shard's owning core without a
     /// lock (the queue) and kept in deadline order by the owner (the heap).
     expiry_queue: SegQueue<(u64, SmallBytes)>,
@@ -90,13 +86,14 @@ pub(crate) struct Shard {
 }
 
 impl Shard {
-    pub(crate) fn new(hasher: HashState, collector: &std::sync::Arc<seize::Collector>) -> Shard {
+    pub(crate) fn new(
+        hasher: HashState,
+        collector: &std::sync::Arc<seize::Collector>,
+        memory: std::sync::Arc<CachePadded<MemoryGroup>>,
+    ) -> Shard {
         Shard {
             map: new_shard_map(hasher, collector),
-            counters: CachePadded::new(WriteCounters {
-                used_memory_bytes: AtomicI64::new(0),
-                write_seq: AtomicU64::new(1),
-            }),
+            memory,
             expiry_queue: SegQueue::new(),
             expiry_heap: Mutex::new(BinaryHeap::new()),
             expiry_records: AtomicI64::new(0),
@@ -104,27 +101,18 @@ impl Shard {
         }
     }
 
-    /// A fresh entry version, unique within this shard.
+    /// A fresh entry version, unique within this shard (the sequence is its group's).
     #[inline]
     pub(crate) fn next_version(&self) -> u64 {
-        // Relaxed: versions need uniqueness, not ordering; publication of the entry that
-        // carries one is ordered by the map's own compare-and-swap.
-        self.counters.write_seq.fetch_add(1, Ordering::Relaxed)
+        self.memory.next_version()
     }
 
-    /// Adds `delta` bytes to this shard's `used_memory`.
+    /// Adds `delta` bytes to this shard's `used_memory` (its group's, see `memory`).
     #[inline]
     pub(crate) fn account(&self, delta: i64) {
         if delta != 0 {
-            // Relaxed: a statistic read by INFO and by the maxmemory check, which tolerate a
-            // momentarily stale sum.
-            self.counters.used_memory_bytes.fetch_add(delta, Ordering::Relaxed);
+            self.memory.account(delta);
         }
-    }
-
-    pub(crate) fn used_memory_bytes(&self) -> i64 {
-        // Relaxed: see `account`.
-        self.counters.used_memory_bytes.load(Ordering::Relaxed)
     }
 
     /// Tracks the change in volatile keys when `old` is replaced by `new`.
@@ -147,12 +135,7 @@ impl Shard {
     /// owner to check against the map. Only the shard's owning core calls this.
     pub(crate) fn due_expiries(&self, now_ms: u64, budget: usize) -> Vec<(u64, SmallBytes)> {
         let mut heap = self.expiry_heap.lock();
-        for _ in 0..EXPIRY_DRAIN_PER_TICK {
-            match self.expiry_queue.pop() {
-                Some((deadline, key)) => heap.push(Reverse((deadline, key))),
-                None => break,
-            }
-        }
+        self.drain_expiry_queue(&mut heap);
         let mut due = Vec::new();
         while due.len() < budget {
             match heap.peek() {
@@ -183,6 +166,12 @@ impl Shard {
         if records <= 2 * volatile + 1024 {
             return;
         }
+        self.compact_expiry_now(guard);
+    }
+
+    /// Drops every stale expiry record now: eviction's sample of volatile keys found only
+    /// stale ones. O(records), paid for by the deletes that made them stale.
+    pub(crate) fn compact_expiry_now(&self, guard: &impl seize::Guard) {
         let mut heap = self.expiry_heap.lock();
         while let Some(record) = self.expiry_queue.pop() {
             heap.push(Reverse(record));
@@ -199,6 +188,54 @@ impl Shard {
             }
         }
         *heap = BinaryHeap::from(kept);
+    }
+
+    /// Up to `count` records of the expiry index from a random position (eviction's sample of
+    /// the volatile keys). Records may be stale: the caller checks each against the map.
+    pub(crate) fn sample_volatile(&self, count: usize) -> Vec<(u64, SmallBytes)> {
+        let mut heap = self.expiry_heap.lock();
+        self.drain_expiry_queue(&mut heap);
+        let records = heap.as_slice();
+        if records.is_empty() {
+            return Vec::new();
+        }
+        let mut rng = rand::rng();
+        (0..count.min(records.len()))
+            .map(|_| {
+                let Reverse(record) = &records[rand::Rng::random_range(&mut rng, 0..records.len())];
+                record.clone()
+            })
+            .collect()
+    }
+
+    /// The live key with the nearest deadline (`volatile-ttl`'s victim), dropping stale
+    /// records from the top of the index on the way (at most [`EXPIRY_DRAIN_PER_TICK`]).
+    pub(crate) fn nearest_deadline(&self, guard: &impl seize::Guard) -> Option<(u64, SmallBytes)> {
+        let mut heap = self.expiry_heap.lock();
+        self.drain_expiry_queue(&mut heap);
+        for _ in 0..EXPIRY_DRAIN_PER_TICK {
+            let Reverse((deadline, key)) = heap.peek()?;
+            let live = matches!(
+                self.map.get(key, guard),
+                Some(entry) if entry.deadline_ms == *deadline
+            );
+            if live {
+                return Some((*deadline, key.clone()));
+            }
+            let Some(Reverse((_, stale))) = heap.pop() else { break };
+            self.forget_expiry_record(&stale);
+        }
+        None
+    }
+
+    /// Moves up to [`EXPIRY_DRAIN_PER_TICK`] records from the lock-free queue into the heap.
+    fn drain_expiry_queue(&self, heap: &mut BinaryHeap<Reverse<(u64, SmallBytes)>>) {
+        for _ in 0..EXPIRY_DRAIN_PER_TICK {
+            match self.expiry_queue.pop() {
+                Some((deadline, key)) => heap.push(Reverse((deadline, key))),
+                None => break,
+            }
+        }
     }
 
     /// Forgets every expiry record (FLUSHDB).

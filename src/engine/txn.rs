@@ -29,7 +29,7 @@ use seize::LocalGuard;
 
 use crate::engine::access::{Access, KeyView, OwnedData, OwnedValue, ValueRef, Write};
 use crate::engine::bytes::SmallBytes;
-use crate::engine::clock::{lru_clock, now_ms};
+use crate::engine::clock::now_ms;
 use crate::engine::db::Db;
 use crate::engine::entry::{Cell, Collection, Entry, Kind, NO_DEADLINE, Stored};
 use crate::engine::error::{Error, Result};
@@ -218,10 +218,12 @@ impl<'db> Txn<'db> {
         let mut slots = self.slots.borrow_mut();
         let slot = &mut slots[index];
         let empty = matches!(&value.data, OwnedData::Collection(data) if data.is_empty());
+        let previous = slot.staged.as_ref().map(|staged| staged.access_clock);
+        let access_clock = self.db.access_bits_for_write(previous);
         slot.staged = (!empty).then(|| Staged {
             data: value.data,
             deadline_ms: value.deadline_ms,
-            access_clock: lru_clock(self.now_ms),
+            access_clock,
         });
         slot.changed = true;
         Ok(())
@@ -368,7 +370,8 @@ impl Access for Txn<'_> {
         let mut slots = self.slots.borrow_mut();
         let slot = &mut slots[index];
         let (write, result) = f(slot.staged.as_ref().map(view_of))?;
-        let clock = lru_clock(self.now_ms);
+        let previous = slot.staged.as_ref().map(|staged| staged.access_clock);
+        let clock = self.db.access_bits_for_write(previous);
         match write {
             Write::Keep => {}
             Write::Put { value, deadline_ms } => {
@@ -428,7 +431,7 @@ impl Access for Txn<'_> {
                 let mut data = Collection::empty(kind);
                 let result = f(&mut data)?;
                 if !data.is_empty() {
-                    let access_clock = lru_clock(self.now_ms);
+                    let access_clock = self.db.access_bits_for_write(None);
                     let data = OwnedData::Collection(data);
                     slot.staged = Some(Staged { data, deadline_ms: NO_DEADLINE, access_clock });
                     slot.changed = true;

@@ -295,6 +295,18 @@ impl Default for Config {
 }
 
 impl Config {
+    /// The engine's memory limit from `maxmemory`, `maxmemory-policy`, `maxmemory-samples`,
+    /// `lfu-log-factor` and `lfu-decay-time`.
+    pub fn memory_limit(&self) -> crate::engine::MemoryLimit {
+        crate::engine::MemoryLimit {
+            maxmemory_bytes: self.maxmemory_bytes,
+            policy: self.maxmemory_policy.engine_policy(),
+            samples: self.maxmemory_samples,
+            lfu_log_factor: self.lfu_log_factor,
+            lfu_decay_minutes: self.lfu_decay_time_minutes,
+        }
+    }
+
     /// Builds the configuration from the server's arguments, *without* the program name
     /// (`std::env::args().skip(1)`), as `redis-server` reads them: an optional first argument
     /// not starting with `-` is the configuration file; then `--name value [value ...]`

@@ -1,10 +1,10 @@
 //! Running one request: Redis's `processCommand` checks, in its order, then the handler.
 //!
-//! 1. unknown command, 2. arity, 3. authentication, 4. RESP2 subscribe-mode restrictions;
-//! 5. writes refused while the AOF cannot be written (`-MISCONF`); 6. MULTI queueing;
-//! 7. execution with timing (commandstats, latency histogram, SLOWLOG);
-//! 8. with the AOF on, the write's record, under its stripes (see `persist::order`);
-//! 9. waking clients blocked on the keys a write touched.
+//! 1. unknown command, 2. arity, 3. authentication, 4. `maxmemory` (see `out_of_memory`);
+//! 5. RESP2 subscribe-mode restrictions; 6. writes refused while the AOF cannot be written
+//! (`-MISCONF`); 7. MULTI queueing; 8. execution with timing (commandstats, latency
+//! histogram, SLOWLOG); 9. with the AOF on, the write's record, under its stripes (see
+//! `persist::order`); 10. waking clients blocked on the keys a write touched.
 
 use std::sync::atomic::Ordering;
 use std::time::Instant;
@@ -91,6 +91,11 @@ impl<'a> Runner<'a> {
             self.reject(client, out, Some(command), b"NOAUTH Authentication required.");
             return;
         }
+        if self.out_of_memory(command, args) {
+            let text = crate::engine::Error::OutOfMemory.to_string();
+            self.reject(client, out, Some(command), text.as_bytes());
+            return;
+        }
         if client.in_subscribe_mode() && !command.flags.contains(Flags::SUBSCRIBE_OK) {
             let text = format!(
                 "ERR Can't execute '{}': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / \
@@ -150,6 +155,22 @@ impl<'a> Runner<'a> {
             command.keys_of(args, &mut keys);
             shared.blocking.signal(&shared.inboxes, client.db, &keys);
         }
+    }
+
+    /// Redis's maxmemory check (`performEvictions` in `processCommand`): a command that may
+    /// add memory (`denyoom`) first makes room for about its arguments' bytes on its keys'
+    /// shards, evicting by the policy; true when it cannot (the caller replies `-OOM`). One
+    /// flag test, then one relaxed load when no limit is set.
+    fn out_of_memory(&self, command: &Command, args: &[&[u8]]) -> bool {
+        let engine = &self.shared.engine;
+        if !command.flags.contains(Flags::DENYOOM) || !engine.memory_limited() {
+            return false;
+        }
+        let mut keys = Vec::new();
+        command.keys_of(args, &mut keys);
+        let argument_bytes: u64 = args[1..].iter().map(|arg| arg.len() as u64).sum();
+        let overhead = crate::engine::evict::WRITE_OVERHEAD_BYTES * keys.len().max(1) as u64;
+        engine.make_room(&keys, argument_bytes + overhead).is_err()
     }
 
     /// Runs a command's handler on `access` with timing and statistics.

@@ -153,6 +153,7 @@ pub fn start(config: Config, config_file: Option<std::path::PathBuf>) -> io::Res
     }
     let engine = builder.build();
     let shards = engine.shards();
+    engine.set_memory_limit(config.memory_limit());
 
     let mut listeners = Vec::new();
     let mut port = config.port;

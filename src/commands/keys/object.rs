@@ -79,9 +79,8 @@ const LFU_SELECTED: &str = "ERR An LFU maxmemory policy is selected, idle time n
 
 /// Whether `maxmemory-policy` is one of the LFU ones (Redis then tracks no idle time).
 fn lfu_selected<A: Access>(ctx: &Ctx<'_, A>) -> bool {
-    use crate::server::config::MaxmemoryPolicy;
-    let policy = ctx.shared.config.read().maxmemory_policy;
-    matches!(policy, MaxmemoryPolicy::AllkeysLfu | MaxmemoryPolicy::VolatileLfu)
+    // The engine's copy of the policy: the one that decides what the access bits hold.
+    ctx.shared.engine.memory_limit().policy.uses_lfu()
 }
 
 fn object<A: Access>(ctx: &mut Ctx<'_, A>, args: &[&[u8]]) {
@@ -110,12 +109,16 @@ fn object<A: Access>(ctx: &mut Ctx<'_, A>, args: &[&[u8]]) {
             Some(access_clock) => ctx.reply().integer(idle_seconds(access_clock, now_ms())),
             None => ctx.reply().null(),
         },
-        // FREQ: the engine keeps no access counter yet (it lands with LFU eviction), so, as
-        // Redis without an LFU policy, it answers a missing key with null and any other with
-        // the error, whatever the policy.
-        _ => match ctx.db().peek(key, |view| view.is_some()) {
-            true => ctx.error_text(LFU_NOT_SELECTED),
-            false => ctx.reply().null(),
+        // FREQ: under an LFU policy the access bits hold Redis's counter, reported decayed
+        // to now (`LFUDecrAndReturn`); otherwise they hold the LRU clock and, as in Redis,
+        // an existing key gets the error.
+        _ => match ctx.db().peek(key, |view| view.map(|view| view.access_clock)) {
+            Some(bits) if lfu_selected(ctx) => {
+                let frequency = ctx.shared.engine.lfu_frequency(bits);
+                ctx.reply().integer(i64::from(frequency))
+            }
+            Some(_) => ctx.error_text(LFU_NOT_SELECTED),
+            None => ctx.reply().null(),
         },
     }
 }

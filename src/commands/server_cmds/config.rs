@@ -81,6 +81,9 @@ fn set<A: Access>(ctx: &mut Ctx<'_, A>, args: &[&[u8]]) {
             // Release: pairs with the workers' Acquire load in `refresh_config`, so a worker
             // that sees the new epoch reads the new values.
             ctx.shared.config_epoch.fetch_add(1, Ordering::Release);
+            // The engine keeps its own copy of the memory settings, read on every write.
+            let limit = ctx.shared.config.read().memory_limit();
+            ctx.shared.engine.set_memory_limit(limit);
             ctx.reply().ok();
         }
         Err(text) => ctx.error_text(text),

@@ -206,8 +206,14 @@ fn clients(shared: &Shared, lines: &mut Lines<'_>) {
 /// whenever INFO memory is computed, so a short spike between two INFO calls is missed).
 static USED_MEMORY_PEAK: AtomicU64 = AtomicU64::new(0);
 
+/// Records `used` in the peak and returns the peak (INFO memory, MEMORY STATS).
+pub(super) fn used_memory_peak(used: u64) -> u64 {
+    // Relaxed: a monotonic maximum, read only here.
+    USED_MEMORY_PEAK.fetch_max(used, Ordering::Relaxed).max(used)
+}
+
 /// Redis's `bytesToHuman`.
-fn human(bytes: u64) -> String {
+pub(super) fn human(bytes: u64) -> String {
     const UNITS: [(u64, &str); 5] =
         [(1 << 50, "P"), (1 << 40, "T"), (1 << 30, "G"), (1 << 20, "M"), (1 << 10, "K")];
     for (size, unit) in UNITS {
@@ -225,7 +231,7 @@ fn page_size() -> u64 {
 }
 
 /// Resident set size from `/proc/self/statm` (its second field, in pages).
-fn rss_bytes() -> u64 {
+pub(super) fn rss_bytes() -> u64 {
     std::fs::read_to_string("/proc/self/statm")
         .ok()
         .and_then(|text| text.split_whitespace().nth(1).and_then(|pages| pages.parse().ok()))
@@ -243,8 +249,7 @@ fn memory(shared: &Shared, lines: &mut Lines<'_>) {
     // no count of allocated bytes in release builds (only committed pages, which track RSS),
     // so the engine's exact figure stands for `used_memory` as well as the dataset.
     let used = shared.engine.used_memory_bytes();
-    // Relaxed: a monotonic maximum, read only here.
-    let peak = USED_MEMORY_PEAK.fetch_max(used, Ordering::Relaxed).max(used);
+    let peak = used_memory_peak(used);
     let rss = rss_bytes();
     let system = total_system_memory();
     let maxmemory: u64 = config_value(shared, "maxmemory").parse().unwrap_or(0);
@@ -334,9 +339,9 @@ fn stats(shared: &Shared, lines: &mut Lines<'_>) {
     lines.field("instantaneous_input_kbps", kbps(&rates.input_bytes_per_sec));
     lines.field("instantaneous_output_kbps", kbps(&rates.output_bytes_per_sec));
     lines.field("rejected_connections", sum(|s| &s.rejected_connections));
-    // The engine counts neither expired nor evicted keys yet (and evicts nothing).
+    // The engine does not count expired keys yet.
     lines.field("expired_keys", 0);
-    lines.field("evicted_keys", 0);
+    lines.field("evicted_keys", shared.engine.evicted_keys());
     lines.field("keyspace_hits", sum(|s| &s.keyspace_hits));
     lines.field("keyspace_misses", sum(|s| &s.keyspace_misses));
     lines.field("pubsub_channels", shared.pubsub.channels(None).len());

@@ -59,6 +59,28 @@ config_enum! {
         /// Evict nothing; refuse writes that need memory (`-OOM`).
         #[default]
         Noeviction => "noeviction",
+        /// corekv's own: evict the key a TinyLFU sketch finds requested least often, and
+        /// admit new keys only if requested at least as often as the victim
+        /// (`engine::evict`; measured in `results/hit-ratio.md`).
+        AllkeysTinylfu => "allkeys-tinylfu",
+    }
+}
+
+impl MaxmemoryPolicy {
+    /// The engine's policy of the same name.
+    pub fn engine_policy(self) -> crate::engine::Policy {
+        use crate::engine::Policy;
+        match self {
+            MaxmemoryPolicy::VolatileLru => Policy::VolatileLru,
+            MaxmemoryPolicy::VolatileLfu => Policy::VolatileLfu,
+            MaxmemoryPolicy::VolatileRandom => Policy::VolatileRandom,
+            MaxmemoryPolicy::VolatileTtl => Policy::VolatileTtl,
+            MaxmemoryPolicy::AllkeysLru => Policy::AllKeysLru,
+            MaxmemoryPolicy::AllkeysLfu => Policy::AllKeysLfu,
+            MaxmemoryPolicy::AllkeysRandom => Policy::AllKeysRandom,
+            MaxmemoryPolicy::Noeviction => Policy::NoEviction,
+            MaxmemoryPolicy::AllkeysTinylfu => Policy::AllKeysTinyLfu,
+        }
     }
 }
 

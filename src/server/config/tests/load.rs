@@ -94,7 +94,8 @@ fn value_errors_use_redis_texts() {
         (
             "maxmemory-policy foo",
             "argument(s) must be one of the following: volatile-lru, volatile-lfu, \
-             volatile-random, volatile-ttl, allkeys-lru, allkeys-lfu, allkeys-random, noeviction",
+             volatile-random, volatile-ttl, allkeys-lru, allkeys-lfu, allkeys-random, noeviction, \
+             allkeys-tinylfu",
         ),
         ("appendfsync foo", "argument(s) must be one of the following: everysec, always, no"),
         (
