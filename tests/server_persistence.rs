@@ -598,3 +598,30 @@ fn a_crash_during_a_rewrite_loses_nothing() {
     assert_eq!(conn.call_str(&["GET", "during:49"]), "$1\r\nx\r\n");
     assert_eq!(conn.call_str(&["GET", "key:99999"]), "$26\r\n0123456789abcdef0123456789\r\n");
 }
+
+/// Evictions are recorded as DELs: a restart from the AOF does not bring evicted keys back.
+#[test]
+fn evicted_keys_stay_evicted_after_a_restart() {
+    let dir = TempDir::new("aof-evict");
+    let args = ["--appendonly", "yes", "--maxmemory", "4mb", "--maxmemory-policy", "allkeys-lru"];
+    let server = start_corekv_in(&dir.0, &args);
+    let mut conn = Conn::new(&server);
+    let value = "v".repeat(1000);
+    for i in 0..20_000 {
+        assert_eq!(conn.call_str(&["SET", &format!("key:{i}"), &value]), "+OK\r\n");
+    }
+    let info = conn.call_str(&["INFO", "stats"]);
+    let evicted: u64 = info
+        .lines()
+        .find_map(|l| l.strip_prefix("evicted_keys:"))
+        .and_then(|v| v.trim().parse().ok())
+        .unwrap();
+    assert!(evicted > 10_000, "{evicted} keys evicted");
+    let dbsize = conn.call_str(&["DBSIZE"]);
+    let last = conn.call_str(&["GET", "key:19999"]);
+    server.terminate();
+    let server = start_corekv_in(&dir.0, &args);
+    let mut conn = Conn::new(&server);
+    assert_eq!(conn.call_str(&["DBSIZE"]), dbsize);
+    assert_eq!(conn.call_str(&["GET", "key:19999"]), last);
+}

@@ -81,6 +81,21 @@ struct Inner {
     owners: usize,
     /// `maxmemory`, the policy, and the per-shard-index byte counters (`evict`).
     memory: Arc<evict::MemoryState>,
+    /// What surrounds each eviction (the server's persistence), if anything.
+    eviction_hook: std::sync::OnceLock<Box<dyn EvictionHook>>,
+}
+
+/// Called around every eviction, so an embedder that records writes (the server's AOF and
+/// snapshots) can order, record and preserve the deletion like a DEL.
+pub trait EvictionHook: Send + Sync + std::fmt::Debug {
+    /// Runs `evict`, which deletes `key` and says whether it did. `logical_db` names the
+    /// key's database (SELECT index): call it once whatever stops SWAPDB is held.
+    fn around_eviction(
+        &self,
+        key: &[u8],
+        logical_db: &dyn Fn() -> Option<usize>,
+        evict: &mut dyn FnMut() -> bool,
+    ) -> bool;
 }
 
 /// Configures an [`Engine`].
@@ -130,6 +145,17 @@ impl Engine {
     /// Shards per database.
     pub fn shards(&self) -> usize {
         self.inner.shard_count
+    }
+
+    /// Installs the hook run around every eviction (once; later calls are ignored).
+    pub fn set_eviction_hook(&self, hook: Box<dyn EvictionHook>) {
+        let _ = self.inner.eviction_hook.set(hook);
+    }
+
+    /// The SELECT index of physical database `physical` right now.
+    fn logical_db(&self, physical: usize) -> Option<usize> {
+        // Acquire: pairs with SWAPDB's Release stores.
+        self.inner.db_map.iter().position(|slot| slot.load(Ordering::Acquire) == physical)
     }
 
     /// The shard `key` belongs to: the same index in every database (they share one hasher).
@@ -241,6 +267,7 @@ impl EngineBuilder {
             shard_count,
             owners,
             memory,
+            eviction_hook: std::sync::OnceLock::new(),
         });
         for owner in 0..threads {
             spawn_maintenance(Arc::downgrade(&inner), owner, self.pin_threads);

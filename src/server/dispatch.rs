@@ -1,10 +1,13 @@
 //! Running one request: Redis's `processCommand` checks, in its order, then the handler.
 //!
-//! 1. unknown command, 2. arity, 3. authentication, 4. `maxmemory` (see `out_of_memory`);
-//! 5. RESP2 subscribe-mode restrictions; 6. writes refused while the AOF cannot be written
-//! (`-MISCONF`); 7. MULTI queueing; 8. execution with timing (commandstats, latency
-//! histogram, SLOWLOG); 9. with the AOF on, the write's record, under its stripes (see
-//! `persist::order`); 10. waking clients blocked on the keys a write touched.
+//! 1. unknown command, 2. arity, 3. authentication;
+//! 4. `maxmemory` (see `out_of_memory`);
+//! 5. RESP2 subscribe-mode restrictions;
+//! 6. writes refused while the AOF cannot be written (`-MISCONF`);
+//! 7. MULTI queueing;
+//! 8. execution with timing (commandstats, latency histogram, SLOWLOG);
+//! 9. with the AOF on, the write's record, under its stripes (see `persist::order`);
+//! 10. waking clients blocked on the keys a write touched.
 
 use std::sync::atomic::Ordering;
 use std::time::Instant;

@@ -432,6 +432,40 @@ pub fn load_snapshot(shared: &Shared) -> Result<(), String> {
     Ok(())
 }
 
+/// Orders, preserves and records evictions like DELs: an evicted key is deleted under its
+/// stripe, after a running snapshot preserved it, and the AOF gets `DEL key` (as Redis
+/// propagates evictions), so a restart does not bring evicted keys back. Installed on every
+/// server's engine; evictions only happen when `maxmemory` is set.
+#[derive(Debug)]
+pub struct PersistEvictions(pub std::sync::Weak<Shared>);
+
+impl crate::engine::EvictionHook for PersistEvictions {
+    fn around_eviction(
+        &self,
+        key: &[u8],
+        logical_db: &dyn Fn() -> Option<usize>,
+        evict: &mut dyn FnMut() -> bool,
+    ) -> bool {
+        let Some(shared) = self.0.upgrade() else { return evict() };
+        // No caller holds a stripe here: evictions run before a command takes its stripes
+        // (the maxmemory check) or on the maintenance path.
+        let _stripe = shared.order.lock_one(shared.engine.shard_index(key));
+        // Under the stripe, SWAPDB (which takes every stripe) cannot move the key meanwhile.
+        let Some(db) = logical_db() else { return evict() };
+        if shared.snapshots.active() {
+            shared.snapshots.preserve(&shared.engine, db, key);
+        }
+        let ms = crate::engine::clock::system_ms();
+        let evicted = evict();
+        if evicted && let Some(aof) = shared.aof.get() {
+            let mut payload = Vec::new();
+            crate::protocol::write_command(&mut payload, &[&b"DEL"[..], key]);
+            aof.append_detached(ms, db, &payload);
+        }
+        evicted
+    }
+}
+
 /// Whether `command` (with `args`) needs every stripe: it acts on whole databases, or names
 /// no keys.
 pub fn locks_everything<'a>(

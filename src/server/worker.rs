@@ -153,7 +153,6 @@ pub fn start(config: Config, config_file: Option<std::path::PathBuf>) -> io::Res
     }
     let engine = builder.build();
     let shards = engine.shards();
-    engine.set_memory_limit(config.memory_limit());
 
     let mut listeners = Vec::new();
     let mut port = config.port;
@@ -207,6 +206,9 @@ pub fn start(config: Config, config_file: Option<std::path::PathBuf>) -> io::Res
         shutdown_save: Default::default(),
     });
     let _ = shared.this.set(Arc::downgrade(&shared));
+    shared.engine.set_eviction_hook(Box::new(crate::server::persistence::PersistEvictions(
+        Arc::downgrade(&shared),
+    )));
 
     let mut aof_writer = None;
     let appendonly = shared.config.read().appendonly;
@@ -227,6 +229,12 @@ pub fn start(config: Config, config_file: Option<std::path::PathBuf>) -> io::Res
         aof_writer = Some(aof.start(file, wake)?);
         let _ = shared.aof.set(aof);
     }
+    // After loading, as Redis (which does not evict while loading): replaying the recorded
+    // evictions (DELs) is what keeps evicted keys out, and evicting during the replay would
+    // remove others. Anything still over the limit is evicted by the maintenance cycles, and
+    // recorded.
+    let limit = shared.config.read().memory_limit();
+    shared.engine.set_memory_limit(limit);
 
     let core_ids = if shared.config.read().pin_workers {
         core_affinity::get_core_ids().unwrap_or_default()

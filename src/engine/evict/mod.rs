@@ -615,6 +615,15 @@ impl Engine {
     /// Deletes `key` from shard `group` of physical database `db` if it is still there (and,
     /// for a volatile policy, still has a TTL). True when it was evicted.
     fn evict_key(&self, db: usize, group: usize, key: &[u8], volatile: bool) -> bool {
+        match self.inner.eviction_hook.get() {
+            Some(hook) => hook.around_eviction(key, &|| self.logical_db(db), &mut || {
+                self.evict_key_now(db, group, key, volatile)
+            }),
+            None => self.evict_key_now(db, group, key, volatile),
+        }
+    }
+
+    fn evict_key_now(&self, db: usize, group: usize, key: &[u8], volatile: bool) -> bool {
         let db = &self.inner.dbs[db];
         let shard = &db.shards[group];
         let guard = db.guard();
