@@ -281,10 +281,7 @@ impl<'a> Runner<'a> {
         payload.clear();
         record_command(&mut payload, command, client, args);
         if !payload.is_empty() {
-            let seq = log.append(ms, start_db, &payload);
-            if log.aof().fsync() == Fsync::Always {
-                client.aof_wait = seq + 1;
-            }
+            append_record(log, client, ms, start_db, &payload);
         }
     }
 
@@ -444,10 +441,7 @@ impl<'a> Runner<'a> {
         if let (Some(log), Some(payload)) = (log, payload)
             && writes
         {
-            let seq = log.append(ms, start_db, &payload);
-            if log.aof().fsync() == Fsync::Always {
-                client.aof_wait = seq + 1;
-            }
+            append_record(log, client, ms, start_db, &payload);
         }
         if self.shared.blocking.active() {
             for (db, key) in &written {
@@ -483,6 +477,15 @@ impl Drop for Passage<'_> {
     fn drop(&mut self) {
         // Release: a snapshot that sees the flag clear also sees this write's effects.
         self.flag.store(false, Ordering::Release);
+    }
+}
+
+/// Appends a write's record; under `appendfsync always` the client's replies then wait for it
+/// to be on disk.
+fn append_record(log: &WorkerLog, client: &mut Client, ms: u64, db: usize, payload: &[u8]) {
+    let seq = log.append(ms, db, payload);
+    if log.aof().fsync() == Fsync::Always {
+        client.aof_wait = seq + 1;
     }
 }
 
