@@ -641,10 +641,12 @@ impl Writer {
             Ok(()) => {
                 // Relaxed: INFO's reading; durability is published through `durable`.
                 self.aof.written.store(self.next_seq, Ordering::Relaxed);
+                // Recovered first: a client released by `synced` may write next, and must
+                // not still be refused with -MISCONF.
+                self.recovered();
                 if sync {
                     self.synced();
                 }
-                self.recovered();
             }
             Err(error) => {
                 self.failed("write", &error);
@@ -669,8 +671,8 @@ impl Writer {
         }
         match self.io.sync(&self.file) {
             Ok(()) => {
-                self.synced();
                 self.recovered();
+                self.synced();
             }
             Err(error) => {
                 // The kernel may have dropped the pages it failed to write: write them again
