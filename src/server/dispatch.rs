@@ -353,22 +353,27 @@ impl<'a> Runner<'a> {
         let mut writes = false;
         let _held = persisted.then(|| {
             let (mut keys, mut all) = (Vec::new(), false);
-            let mut shards = Vec::new();
+            let mut transaction_keys: Vec<&[u8]> = Vec::new();
             for (command, args) in &queued {
-                if command.flags.contains(Flags::WRITE) {
-                    all |= crate::server::persistence::locks_everything(command, args, &mut keys);
-                }
-                keys.clear();
-                command.keys_of(args, &mut keys);
-                shards.extend(keys.iter().map(|k| self.shared.engine.shard_index(k)));
-                if snapshot {
-                    for key in &keys {
-                        self.shared.snapshots.preserve(&self.shared.engine, client.db, key);
-                    }
-                }
+                let whole = crate::server::persistence::locks_everything(command, args, &mut keys);
+                all |= whole && command.flags.contains(Flags::WRITE);
+                transaction_keys.append(&mut keys);
             }
             let order = &self.shared.order;
-            if all { order.lock_all() } else { order.lock(&mut shards) }
+            let held = if all {
+                order.lock_all()
+            } else {
+                let mut shards: Vec<usize> =
+                    transaction_keys.iter().map(|k| self.shared.engine.shard_index(k)).collect();
+                order.lock(&mut shards)
+            };
+            // Preserving needs the keys' stripes held (see `Snapshots::preserve`).
+            if snapshot {
+                for key in &transaction_keys {
+                    self.shared.snapshots.preserve(&self.shared.engine, client.db, key);
+                }
+            }
+            held
         });
         let ms = system_ms();
         let _frozen = log.map(|_| crate::engine::clock::freeze(ms));
