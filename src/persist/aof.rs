@@ -22,7 +22,7 @@
 //! offset and what to do. Nothing is silently skipped.
 
 use std::fs::{File, OpenOptions};
-use std::io::Write;
+use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 
 use super::record::{self, Decoded, Header};
@@ -122,8 +122,10 @@ impl AofDir {
             let manifest =
                 Manifest { base: None, incr: vec![(format!("{filename}.1.incr.aof"), 1)] };
             create_file(&dir.join(&manifest.incr[0].0), record::FILE_HEADER)?;
+            // The manifest's replacement syncs the new directory; its own entry lives in the
+            // parent, which needs a sync of its own.
             write_atomically(&manifest_path, manifest.render().as_bytes())?;
-            sync_dir(dir)?;
+            sync_dir(dir.parent().unwrap_or(Path::new(".")))?;
             return Ok(AofDir { dir: dir.to_owned(), manifest_path, manifest });
         }
         let text = std::fs::read_to_string(&manifest_path).map_err(|e| {
@@ -305,20 +307,39 @@ fn create_file(path: &Path, contents: &[u8]) -> Result<(), String> {
         .map_err(|e| format!("can't write {}: {e}", path.display()))
 }
 
-/// Replaces `path` with `contents`: temporary file, fsync, rename, directory fsync.
+/// [`replace_atomically`], with the error as a message naming the file.
 pub fn write_atomically(path: &Path, contents: &[u8]) -> Result<(), String> {
-    let temp = path.with_extension("tmp");
-    let result = (|| {
-        let mut file = File::create(&temp)?;
-        file.write_all(contents)?;
+    replace_atomically(path, contents).map_err(|e| format!("can't write {}: {e}", path.display()))
+}
+
+/// Replaces `path` with `content` so that a crash leaves either the old or the new file:
+/// temporary file (created exclusively, so two concurrent replacements fail rather than
+/// interleave; the old file's permissions kept), fsync, rename, directory fsync. CONFIG
+/// REWRITE and the AOF manifest both use it.
+pub fn replace_atomically(path: &Path, content: &[u8]) -> io::Result<()> {
+    let directory = path.parent().filter(|parent| !parent.as_os_str().is_empty());
+    let directory = directory.unwrap_or(Path::new("."));
+    let file_name = path
+        .file_name()
+        .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "the path names no file"))?;
+    let temporary =
+        directory.join(format!(".{}.{}.tmp", file_name.to_string_lossy(), std::process::id()));
+    let write = || -> io::Result<()> {
+        let mut file = OpenOptions::new().write(true).create_new(true).open(&temporary)?;
+        file.write_all(content)?;
+        if let Ok(metadata) = std::fs::metadata(path) {
+            file.set_permissions(metadata.permissions())?;
+        }
         file.sync_all()?;
-        std::fs::rename(&temp, path)
-    })();
-    if let Err(error) = result {
-        let _ = std::fs::remove_file(&temp);
-        return Err(format!("can't write {}: {error}", path.display()));
+        std::fs::rename(&temporary, path)
+    };
+    if let Err(error) = write() {
+        // Best effort: the temporary file may not exist, and the original error matters more.
+        let _ = std::fs::remove_file(&temporary);
+        return Err(error);
     }
-    sync_dir(path.parent().unwrap_or(Path::new(".")))
+    // The rename is durable only once the directory entry is.
+    File::open(directory)?.sync_all()
 }
 
 /// Fsyncs a directory, so a file created or renamed in it survives a crash.

@@ -500,10 +500,8 @@ impl Writer {
             {
                 self.sync();
             }
-            self.maybe_switch();
-            if self.aof.switch.lock().as_ref().is_some_and(|s| s.seq == self.next_seq) {
-                // Records for the new file may be waiting: go round again at once.
-                self.maybe_switch();
+            if self.maybe_switch() {
+                // Records for the new file may be waiting already.
                 self.merge();
             }
             if stopping && self.idle() {
@@ -571,18 +569,18 @@ impl Writer {
     }
 
     /// Makes a pending switch once every record before it is written and synced.
-    fn maybe_switch(&mut self) {
-        let Some(at) = self.aof.switch.lock().as_ref().map(|s| s.seq) else { return };
+    fn maybe_switch(&mut self) -> bool {
+        let Some(at) = self.aof.switch.lock().as_ref().map(|s| s.seq) else { return false };
         if self.next_seq != at || !self.out.is_empty() || self.retry_at.is_some() {
-            return;
+            return false;
         }
         if !self.unsynced.is_empty() {
             self.sync();
             if self.retry_at.is_some() {
-                return;
+                return false;
             }
         }
-        let Some(switch) = self.aof.switch.lock().take() else { return };
+        let Some(switch) = self.aof.switch.lock().take() else { return false };
         self.file = switch.file;
         self.offset = switch.size;
         self.unsynced_from = switch.size;
@@ -591,6 +589,7 @@ impl Writer {
         self.aof.size.store(switch.size, Ordering::Relaxed);
         // Release: `wait_switched` sees the switch done, with the old file synced.
         self.aof.switched_at.store(at, Ordering::Release);
+        true
     }
 
     fn gather(&mut self) {

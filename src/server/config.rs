@@ -427,7 +427,7 @@ impl Config {
     pub fn rewrite(&self, path: &Path) -> std::io::Result<()> {
         let old = rewrite::read_existing(path)?;
         let content = rewrite::rewrite_content(self, &old);
-        rewrite::write_atomically(path, &content)
+        crate::persist::aof::replace_atomically(path, &content)
     }
 
     /// CONFIG REWRITE of [`Config::source_path`], with Redis's error replies (without the

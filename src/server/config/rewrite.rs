@@ -12,8 +12,8 @@
 //!    the old file, and the directory is fsynced, so a crash leaves the old or the new file.
 
 use std::collections::{HashMap, HashSet, VecDeque};
-use std::fs::{self, File, OpenOptions};
-use std::io::{self, Write};
+use std::fs;
+use std::io;
 use std::path::Path;
 
 use super::Config;
@@ -147,36 +147,4 @@ pub(super) fn read_existing(path: &Path) -> io::Result<Vec<u8>> {
         Err(error) if error.kind() == io::ErrorKind::NotFound => Ok(Vec::new()),
         other => other,
     }
-}
-
-/// Replaces `path` with `content` so that a crash leaves either the old or the new file.
-/// The temporary file is created exclusively: two concurrent rewrites fail rather than
-/// interleave (the server serializes CONFIG REWRITE anyway).
-pub(super) fn write_atomically(path: &Path, content: &[u8]) -> io::Result<()> {
-    let directory = path.parent().filter(|parent| !parent.as_os_str().is_empty());
-    let directory = directory.unwrap_or(Path::new("."));
-    let file_name = path.file_name().ok_or_else(|| {
-        io::Error::new(io::ErrorKind::InvalidInput, "the config path names no file")
-    })?;
-    let temporary = directory.join(format!(
-        ".{}.rewrite-{}.tmp",
-        file_name.to_string_lossy(),
-        std::process::id()
-    ));
-    let write = || -> io::Result<()> {
-        let mut file = OpenOptions::new().write(true).create_new(true).open(&temporary)?;
-        file.write_all(content)?;
-        if let Ok(metadata) = fs::metadata(path) {
-            file.set_permissions(metadata.permissions())?;
-        }
-        file.sync_all()?;
-        fs::rename(&temporary, path)
-    };
-    if let Err(error) = write() {
-        // Best effort: the temporary file may not exist, and the original error matters more.
-        let _ = fs::remove_file(&temporary);
-        return Err(error);
-    }
-    // The rename is durable only once the directory entry is.
-    File::open(directory)?.sync_all()
 }
