@@ -562,6 +562,32 @@ fn the_aof_rewrites_itself_when_it_grows() {
     assert_eq!(Conn::new(&server).call_str(&["GET", "key"]), "$9\r\nvalue-199\r\n");
 }
 
+/// A pipeline written whole before any reply is read, under `appendfsync always`: the worker
+/// pauses it while replies wait for their fsync and must resume it when they leave, whichever
+/// path sends them (the writer's wake-up, a later read event, a writable edge). A resume that
+/// only one of those paths made left the rest of the pipeline unanswered forever (CI run of
+/// 2026-12-02: `a_crash_during_a_rewrite_loses_nothing` timed out reading its replies).
+#[test]
+fn a_pipeline_held_for_fsync_is_answered_in_full() {
+    let dir = TempDir::new("aof-pipeline");
+    let server = start_corekv_in(&dir.0, &["--appendonly", "yes", "--appendfsync", "always"]);
+    for round in 0..3 {
+        let mut conn = Conn::new(&server);
+        let mut batch = Vec::new();
+        for i in 0..100_000 {
+            corekv::protocol::write_command(
+                &mut batch,
+                &[&b"SET"[..], format!("key:{round}:{i}").as_bytes(), b"0123456789abcdef"],
+            );
+        }
+        conn.send_raw(&batch);
+        for _ in 0..100_000 {
+            assert_eq!(conn.read_raw_reply(), b"+OK\r\n");
+        }
+    }
+    assert_eq!(Conn::new(&server).call_str(&["DBSIZE"]), ":300000\r\n");
+}
+
 /// `kill -9` in the middle of a rewrite: the manifest still names a complete history.
 #[test]
 fn a_crash_during_a_rewrite_loses_nothing() {

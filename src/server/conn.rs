@@ -56,6 +56,11 @@ pub struct Conn {
     pub soft_limit_since: Option<Instant>,
     /// The peer closed its side (or the socket failed): close once the output is written.
     pub eof: bool,
+    /// Complete requests may wait in the input because output reached [`OUTPUT_PAUSE`]: the
+    /// worker resumes them once the output drains. Edge-triggered polling raises no event for
+    /// input already read, and the drain may not raise one either (the socket can take every
+    /// byte, or the replies were held for an fsync), so whoever flushes must resume.
+    pub paused: bool,
 }
 
 /// What a read did.
@@ -92,6 +97,7 @@ impl Conn {
             blocked: None,
             soft_limit_since: None,
             eof: false,
+            paused: false,
         }
     }
 

@@ -541,6 +541,7 @@ impl Worker {
                 break;
             }
             if paused {
+                conn.paused = true;
                 if let ReadOutcome::Data { full: true, .. } = outcome {
                     continue;
                 }
@@ -590,14 +591,7 @@ impl Worker {
     }
 
     fn on_writable(&mut self, token: usize) {
-        let Some(Some(conn)) = self.conns.get(token) else { return };
-        let was_paused = conn.pending_output() >= OUTPUT_PAUSE;
         self.after_output(token);
-        if was_paused
-            && matches!(self.conns.get(token), Some(Some(c)) if c.pending_output() < OUTPUT_PAUSE)
-        {
-            self.ready.push(token);
-        }
     }
 
     /// Writes what is pending, enforces the output limits and closes when due.
@@ -633,6 +627,11 @@ impl Worker {
             }
         };
         let Some(Some(conn)) = self.conns.get_mut(token) else { return };
+        if conn.paused && conn.pending_output() < OUTPUT_PAUSE {
+            // The paused pipeline resumes (see `Conn::paused`).
+            conn.paused = false;
+            self.ready.push(token);
+        }
         // Relaxed: CLIENT LIST figures are informational.
         conn.client.info.obuf.store(conn.pending_output(), Ordering::Relaxed);
         conn.client.info.qbuf.store(conn.pending_input(), Ordering::Relaxed);
@@ -845,7 +844,12 @@ fn process_input(runner: &Runner<'_>, conn: &mut Conn) -> Option<Blocked> {
     if conn.pending_input() > 0 {
         conn.client.info.touch();
     }
-    while conn.pending_output() < OUTPUT_PAUSE && !conn.client.close_after_reply {
+    conn.paused = false;
+    while !conn.client.close_after_reply {
+        if conn.pending_output() >= OUTPUT_PAUSE {
+            conn.paused = conn.pending_input() > 0;
+            break;
+        }
         let parsed = conn.parser.parse(&conn.rbuf[conn.rstart..conn.rend]);
         match parsed {
             Ok(Some((request, used))) => {
