@@ -229,32 +229,26 @@ fn echo<A: Access>(ctx: &mut Ctx<'_, A>, args: &[&[u8]]) {
     ctx.reply().bulk(args[1]);
 }
 
-/// Compares a password in time independent of where it differs.
-fn password_matches(given: &[u8], expected: &[u8]) -> bool {
-    let mut difference = given.len() ^ expected.len();
-    for (index, byte) in expected.iter().enumerate() {
-        difference |= usize::from(byte ^ given.get(index).copied().unwrap_or(!byte));
-    }
-    difference == 0
-}
-
-/// Checks `user`/`pass` against the configuration; Redis's error text on failure.
+/// Checks `user`/`pass` against the ACL (SHA-256 digests compared in constant time; a `nopass`
+/// user takes any password); Redis's error text on failure, which also goes to the ACL LOG.
 fn authenticate<A: Access>(
     ctx: &mut Ctx<'_, A>,
     user: &[u8],
     pass: &[u8],
 ) -> Result<(), &'static str> {
-    let ok = match &ctx.shared.config.read().requirepass {
-        Some(expected) => user == b"default" && password_matches(pass, expected),
-        // The default user without a password accepts any password (Redis's `nopass`).
-        None => user == b"default",
-    };
-    if ok {
-        ctx.client.authenticated = true;
-        Ok(())
-    } else {
-        tracing::info!(client = ctx.client.id, "authentication failed");
-        Err("WRONGPASS invalid username-password pair or user is disabled.")
+    match ctx.shared.acl.user(user) {
+        Some(found) if found.authenticates(pass) => {
+            ctx.client.set_user(found, true);
+            Ok(())
+        }
+        _ => {
+            // The name is logged, never the password.
+            tracing::info!(client = ctx.client.id, "authentication failed");
+            let mut info = String::new();
+            crate::commands::describe_client(ctx.shared, &ctx.client.info, Some("auth"), &mut info);
+            ctx.shared.acl.log_auth_failure(user, info.trim_end().to_owned());
+            Err("WRONGPASS invalid username-password pair or user is disabled.")
+        }
     }
 }
 
@@ -264,7 +258,7 @@ fn auth<A: Access>(ctx: &mut Ctx<'_, A>, args: &[&[u8]]) {
         3 => (args[1], args[2]),
         _ => return ctx.error(Error::Syntax),
     };
-    if args.len() == 2 && ctx.shared.config.read().requirepass.is_none() {
+    if args.len() == 2 && ctx.shared.acl.default_user().needs_no_password() {
         return ctx.error_text(
             "ERR AUTH <password> called without any password configured for the default user. \
              Are you sure your configuration is correct?",
@@ -385,7 +379,9 @@ fn reset<A: Access>(ctx: &mut Ctx<'_, A>, _args: &[&[u8]]) {
     ctx.client.db = 0;
     ctx.client.protocol = Protocol::Resp2;
     ctx.client.reply_mode = ReplyMode::On;
-    ctx.client.authenticated = ctx.shared.config.read().requirepass.is_none();
+    let default = ctx.shared.acl.default_user();
+    let authenticated = default.needs_no_password();
+    ctx.client.set_user(default, authenticated);
     *ctx.client.info.name.lock() = None;
     ctx.client.info.no_evict.store(false, Ordering::Relaxed);
     ctx.client.info.db.store(0, Ordering::Relaxed);

@@ -28,6 +28,8 @@ mod strings;
 mod table;
 mod zsets;
 
+pub use server_cmds::acl_categories;
+pub(crate) use server_cmds::describe_client;
 pub use table::{Command, CommandTable, Flags, Handlers, KeySpec};
 
 /// Everything a command handler sees.

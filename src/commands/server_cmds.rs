@@ -1,5 +1,5 @@
-//! Server administration commands: INFO, CONFIG, COMMAND, CLIENT, SLOWLOG, LATENCY, SHUTDOWN
-//! and DEBUG, in Redis 7.0's formats.
+//! Server administration commands: INFO, CONFIG, COMMAND, CLIENT, ACL, SLOWLOG, LATENCY,
+//! SHUTDOWN and DEBUG, in Redis 7.0's formats.
 //!
 //! One file per command under `server_cmds/`; this one registers them and holds what they
 //! share: the container-command plumbing (subcommand lookup and arity, HELP replies).
@@ -11,6 +11,7 @@ use crate::commands::args;
 use crate::commands::{Command, Ctx, Flags, KeySpec, cmd};
 use crate::engine::Access;
 
+mod acl;
 mod client;
 mod command;
 mod config;
@@ -20,6 +21,8 @@ mod observe;
 mod persistence;
 
 pub(super) use client::{CLIENT_SUBCOMMANDS, client_command};
+pub(crate) use client::{all_clients, close_client, describe_client};
+pub use command::acl_categories;
 
 /// A container's subcommands with Redis's arities (the name of the container included).
 pub(super) type Subcommands = &'static [(&'static str, i32)];
@@ -113,6 +116,16 @@ pub(super) fn commands() -> Vec<Command> {
         )
         .with_subcommands(LATENCY_SUBCOMMANDS),
         Command::new(
+            "acl",
+            -2,
+            ks,
+            KeySpec::None,
+            s,
+            "A container for Access List Control commands.",
+            cmd!(acl::acl),
+        )
+        .with_subcommands(acl::ACL_SUBCOMMANDS),
+        Command::new(
             "save",
             1,
             admin | Flags::NO_MULTI,
@@ -176,7 +189,13 @@ pub(super) fn subcommand_flags(full_name: &str) -> Option<Flags> {
         "client|id" | "client|setname" | "client|getname" | "client|info" | "client|reply" => {
             Flags::NOSCRIPT | Flags::LOADING | Flags::STALE
         }
+        "acl|cat" | "acl|genpass" | "acl|whoami" => Flags::NOSCRIPT | Flags::LOADING | Flags::STALE,
+        "acl|deluser" | "acl|dryrun" | "acl|getuser" | "acl|list" | "acl|load" | "acl|log"
+        | "acl|save" | "acl|setuser" | "acl|users" => admin,
+        "object|encoding" | "object|freq" | "object|idletime" | "object|refcount"
+        | "memory|usage" => Flags::READONLY,
         "config|help"
+        | "acl|help"
         | "command|count"
         | "command|list"
         | "command|info"

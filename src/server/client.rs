@@ -10,6 +10,7 @@ use std::time::Instant;
 use parking_lot::Mutex;
 
 use crate::protocol::Protocol;
+use crate::server::acl::{DEFAULT_USER, User};
 
 /// CLIENT REPLY's modes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -68,8 +69,9 @@ pub struct Client {
     pub protocol: Protocol,
     /// Whether AUTH succeeded (or no password is needed).
     pub authenticated: bool,
-    /// The authenticated user (`default` only, until ACLs).
-    pub user: String,
+    /// The user its commands run as: `default` until AUTH; `None` for the server's own
+    /// client (the AOF replay), which the ACL does not restrict.
+    pub user: Option<Arc<User>>,
     /// CLIENT REPLY mode.
     pub reply_mode: ReplyMode,
     /// The running command replied with an error (failed_calls in commandstats).
@@ -102,13 +104,13 @@ pub struct Client {
 
 impl Client {
     /// A new connection's state.
-    pub fn new(info: Arc<ClientInfo>, authenticated: bool) -> Client {
+    pub fn new(info: Arc<ClientInfo>, user: Option<Arc<User>>, authenticated: bool) -> Client {
         Client {
             id: info.id,
             db: 0,
             protocol: Protocol::Resp2,
             authenticated,
-            user: "default".to_string(),
+            user,
             reply_mode: ReplyMode::On,
             command_failed: false,
             multi: None,
@@ -123,6 +125,13 @@ impl Client {
             propagate: None,
             info,
         }
+    }
+
+    /// Runs as `user` from now on (AUTH, HELLO AUTH, RESET).
+    pub fn set_user(&mut self, user: Arc<User>, authenticated: bool) {
+        *self.info.user.lock() = Arc::from(user.name.as_str());
+        self.user = Some(user);
+        self.authenticated = authenticated;
     }
 
     /// Subscriptions (channels and patterns): the count Redis's (UN)SUBSCRIBE replies carry.
@@ -179,6 +188,8 @@ pub struct ClientInfo {
     pub no_evict: AtomicBool,
     /// CLIENT KILL asked for: the owner closes the connection.
     pub killed: AtomicBool,
+    /// The authenticated user's name (CLIENT LIST, CLIENT KILL USER, ACL DELUSER).
+    pub user: Mutex<Arc<str>>,
 }
 
 impl ClientInfo {
@@ -204,6 +215,7 @@ impl ClientInfo {
             blocked: AtomicBool::new(false),
             no_evict: AtomicBool::new(false),
             killed: AtomicBool::new(false),
+            user: Mutex::new(Arc::from(DEFAULT_USER)),
         }
     }
 

@@ -204,6 +204,9 @@ pub struct Config {
     /// `rename-command NAME NEWNAME` lines, in file order (file and flags only; not a CONFIG
     /// GET option). An empty NEWNAME disables the command. The server checks the names.
     pub rename_command: Vec<(String, String)>,
+    /// `user NAME RULE...` lines, in file order: ACL users created at start (file and flags
+    /// only). The rules are checked when the file is read.
+    pub users: Vec<Vec<Vec<u8>>>,
 
     // Accepted so common redis.conf files start; not acted on yet.
     /// `supervised` (default no).
@@ -279,6 +282,7 @@ impl Default for Config {
             daemonize: false,
             pidfile: String::new(),
             rename_command: Vec::new(),
+            users: Vec::new(),
             supervised: Supervised::default(),
             always_show_logo: false,
             set_proc_title: true,

@@ -1,13 +1,13 @@
 //! Running one request: Redis's `processCommand` checks, in its order, then the handler.
 //!
-//! 1. unknown command, 2. arity, 3. authentication;
-//! 4. `maxmemory` (see `out_of_memory`);
-//! 5. RESP2 subscribe-mode restrictions;
-//! 6. writes refused while the AOF cannot be written (`-MISCONF`);
-//! 7. MULTI queueing;
-//! 8. execution with timing (commandstats, latency histogram, SLOWLOG);
-//! 9. with the AOF on, the write's record, under its stripes (see `persist::order`);
-//! 10. waking clients blocked on the keys a write touched.
+//! 1. unknown command, 2. arity, 3. authentication, 4. ACL permissions (`server::acl`);
+//! 5. `maxmemory` (see `out_of_memory`);
+//! 6. RESP2 subscribe-mode restrictions;
+//! 7. writes refused while the AOF cannot be written (`-MISCONF`);
+//! 8. MULTI queueing;
+//! 9. execution with timing (commandstats, latency histogram, SLOWLOG);
+//! 10. with the AOF on, the write's record, under its stripes (see `persist::order`);
+//! 11. waking clients blocked on the keys a write touched.
 
 use std::sync::atomic::Ordering;
 use std::time::Instant;
@@ -77,6 +77,16 @@ impl<'a> Runner<'a> {
             bump(&self.stats.commands[command.id].rejected_calls, 1);
         }
         bump(&self.stats.error_replies, 1);
+        if command.is_some_and(|c| c.name == "exec") {
+            // Redis's execCommandAbort: a refused EXEC discards the transaction and says why.
+            client.multi = None;
+            client.watched.clear();
+            client.info.multi.store(0, Ordering::Relaxed);
+            let mut line = b"EXECABORT Transaction discarded because of: ".to_vec();
+            line.extend_from_slice(text);
+            crate::protocol::Encoder::new(out, client.protocol).error(&line);
+            return;
+        }
         crate::protocol::Encoder::new(out, client.protocol).error(text);
     }
 
@@ -92,6 +102,18 @@ impl<'a> Runner<'a> {
         }
         if !client.authenticated && !command.flags.contains(Flags::NO_AUTH) {
             self.reject(client, out, Some(command), b"NOAUTH Authentication required.");
+            return;
+        }
+        // AUTH, HELLO, QUIT and RESET (NO_AUTH) are open to every user, as in Redis.
+        if let Some(user) = &client.user
+            && !command.flags.contains(Flags::NO_AUTH)
+            && let Err(denied) = shared.acl.check(user, command, args)
+        {
+            let mut info = String::new();
+            crate::commands::describe_client(shared, &client.info, Some(command.name), &mut info);
+            let info = info.trim_end().to_owned();
+            shared.acl.log_denial(&denied, &user.name, client.multi.is_some(), info);
+            self.reject(client, out, Some(command), denied.error_text().as_bytes());
             return;
         }
         if self.out_of_memory(command, args) {

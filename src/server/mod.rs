@@ -23,6 +23,7 @@ use parking_lot::{Mutex, RwLock};
 use crate::commands::CommandTable;
 use crate::engine::Engine;
 
+pub mod acl;
 pub mod blocking;
 pub mod client;
 pub mod config;
@@ -71,6 +72,8 @@ pub struct Shared {
     pub config_epoch: AtomicU64,
     /// The commands.
     pub commands: CommandTable,
+    /// Users and their permissions (ACL SETUSER, AUTH, `requirepass`).
+    pub acl: acl::Acl,
     /// Every connection's shared part, by id.
     pub clients: Mutex<std::collections::BTreeMap<u64, Arc<ClientInfo>>>,
     /// Channel and pattern subscriptions.

@@ -107,7 +107,8 @@ impl<'a> Replayer<'a> {
         Replayer {
             shared,
             stats: WorkerStats::new(shared.commands.len()),
-            client: Client::new(info, true),
+            // No user: the log replays what was already allowed, whatever the ACL says now.
+            client: Client::new(info, None, true),
             parser: RequestParser::new(ParserLimits {
                 proto_max_bulk_len: u64::MAX,
                 max_multibulk_len: u64::MAX,

@@ -83,7 +83,7 @@ impl Limits {
             timeout_seconds: config.timeout_seconds,
             maxclients: config.maxclients,
             slowlog_us: config.slowlog_log_slower_than_us,
-            protected: config.protected_mode && config.requirepass.is_none(),
+            protected: config.protected_mode,
             keepalive: config.tcp_keepalive_seconds,
         }
     }
@@ -180,12 +180,16 @@ pub fn start(config: Config, config_file: Option<std::path::PathBuf>) -> io::Res
         polls.push(poll);
     }
     let commands = CommandTable::new(&config.rename_command);
+    let acl =
+        crate::server::acl::Acl::new(commands.all(), config.requirepass.as_deref(), &config.users)
+            .map_err(|message| io::Error::new(io::ErrorKind::InvalidInput, message))?;
     let stats = (0..workers).map(|_| Arc::new(WorkerStats::new(commands.len()))).collect();
     let shared = Arc::new(Shared {
         engine,
         config: parking_lot::RwLock::new(config),
         config_epoch: AtomicU64::new(0),
         commands,
+        acl,
         clients: Default::default(),
         pubsub: Default::default(),
         blocking: Default::default(),
@@ -434,7 +438,11 @@ impl Worker {
                 refuse(stream, b"-ERR max number of clients reached\r\n");
                 continue;
             }
-            if self.limits.protected && !addr.ip().is_loopback() {
+            // Redis's rule: protected while the default user needs no password.
+            if self.limits.protected
+                && !addr.ip().is_loopback()
+                && self.shared.acl.default_user().needs_no_password()
+            {
                 bump(&self.stats.rejected_connections, 1);
                 refuse(stream, PROTECTED_MODE_DENIED);
                 continue;
@@ -475,8 +483,9 @@ impl Worker {
         let laddr = stream.local_addr().unwrap_or(addr);
         let fd = std::os::fd::AsRawFd::as_raw_fd(&stream);
         let info = Arc::new(ClientInfo::new(id, self.index, addr, laddr, fd));
-        let authenticated = self.shared.config.read().requirepass.is_none();
-        let client = Client::new(info.clone(), authenticated);
+        let user = self.shared.acl.default_user();
+        let authenticated = user.needs_no_password();
+        let client = Client::new(info.clone(), Some(user), authenticated);
         let mut parser = RequestParser::new(self.limits.parser);
         parser.set_auth_required(!authenticated);
         self.shared.clients.lock().insert(id, info);

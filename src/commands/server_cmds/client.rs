@@ -84,7 +84,7 @@ pub(in crate::commands) fn client_command<A: Access>(ctx: &mut Ctx<'_, A>, args:
         "list" => list(ctx, args),
         "info" => {
             let mut line = String::new();
-            describe(ctx.shared, &ctx.client.info, Some("client|info"), &mut line);
+            describe_client(ctx.shared, &ctx.client.info, Some("client|info"), &mut line);
             ctx.reply().verbatim(*b"txt", line.as_bytes());
         }
         "kill" => kill(ctx, args),
@@ -164,7 +164,7 @@ fn type_of(info: &ClientInfo) -> ClientType {
     }
 }
 
-fn all_clients(shared: &Shared) -> Vec<Arc<ClientInfo>> {
+pub(crate) fn all_clients(shared: &Shared) -> Vec<Arc<ClientInfo>> {
     shared.clients.lock().values().cloned().collect()
 }
 
@@ -200,14 +200,19 @@ fn list<A: Access>(ctx: &mut Ctx<'_, A>, args: &[&[u8]]) {
             continue;
         }
         let running = (info.id == own_id).then_some("client|list");
-        describe(ctx.shared, &info, running, &mut text);
+        describe_client(ctx.shared, &info, running, &mut text);
     }
     ctx.reply().verbatim(*b"txt", text.as_bytes());
 }
 
 /// Appends one CLIENT LIST line (Redis 7.0's fields and order). `running` names the command
 /// the client is executing (the caller's own CLIENT LIST / INFO), else its last command.
-fn describe(shared: &Shared, info: &ClientInfo, running: Option<&str>, out: &mut String) {
+pub(crate) fn describe_client(
+    shared: &Shared,
+    info: &ClientInfo,
+    running: Option<&str>,
+    out: &mut String,
+) {
     // Relaxed throughout: informational figures.
     let load = |value: &std::sync::atomic::AtomicUsize| value.load(Ordering::Relaxed);
     let (sub, psub) = (load(&info.sub), load(&info.psub));
@@ -250,7 +255,7 @@ fn describe(shared: &Shared, info: &ClientInfo, running: Option<&str>, out: &mut
         "id={} addr={} laddr={} fd={} name={name} age={} idle={} flags={flags} db={} sub={sub} \
          psub={psub} ssub=0 multi={multi} qbuf={qbuf} qbuf-free=0 argv-mem=0 multi-mem=0 \
          rbs=0 rbp=0 obl={obuf} oll=0 omem={obuf} tot-mem={} events={events} cmd={command} \
-         user=default redir=-1 resp={}",
+         user={} redir=-1 resp={}",
         info.id,
         info.addr,
         info.laddr,
@@ -259,6 +264,7 @@ fn describe(shared: &Shared, info: &ClientInfo, running: Option<&str>, out: &mut
         info.idle_seconds(),
         load(&info.db),
         qbuf + obuf,
+        info.user.lock(),
         info.resp.load(Ordering::Relaxed),
     );
 }
@@ -271,7 +277,7 @@ fn kill<A: Access>(ctx: &mut Ctx<'_, A>, args: &[&[u8]]) {
             all_clients(ctx.shared).into_iter().find(|c| c.addr.to_string().as_bytes() == addr);
         match victim {
             Some(victim) => {
-                close(ctx, &victim);
+                close_client(ctx, &victim);
                 ctx.reply().ok();
             }
             None => ctx.error_text("ERR No such client"),
@@ -282,6 +288,7 @@ fn kill<A: Access>(ctx: &mut Ctx<'_, A>, args: &[&[u8]]) {
     let mut kind = None;
     let mut addr: Option<&[u8]> = None;
     let mut laddr: Option<&[u8]> = None;
+    let mut user: Option<&[u8]> = None;
     let mut skip_me = true;
     // Options are checked in order, so a bad value reports before a later dangling option.
     let mut index = 2;
@@ -306,12 +313,13 @@ fn kill<A: Access>(ctx: &mut Ctx<'_, A>, args: &[&[u8]]) {
         } else if is(option, "laddr") {
             laddr = Some(value);
         } else if is(option, "user") {
-            if value != b"default" {
+            if ctx.shared.acl.user(value).is_none() {
                 let mut text = b"ERR No such user '".to_vec();
                 text.extend_from_slice(value);
                 text.push(b'\'');
                 return ctx.error_text(args::one_line(text));
             }
+            user = Some(value);
         } else if is(option, "skipme") {
             match value {
                 v if is(v, "yes") => skip_me = true,
@@ -329,9 +337,10 @@ fn kill<A: Access>(ctx: &mut Ctx<'_, A>, args: &[&[u8]]) {
             && kind.is_none_or(|kind| type_of(&info) == kind)
             && addr.is_none_or(|addr| info.addr.to_string().as_bytes() == addr)
             && laddr.is_none_or(|laddr| info.laddr.to_string().as_bytes() == laddr)
+            && user.is_none_or(|user| info.user.lock().as_bytes() == user)
             && !(skip_me && info.id == own_id);
         if matches {
-            close(ctx, &info);
+            close_client(ctx, &info);
             killed += 1;
         }
     }
@@ -339,7 +348,7 @@ fn kill<A: Access>(ctx: &mut Ctx<'_, A>, args: &[&[u8]]) {
 }
 
 /// Closes a connection: the caller's own after this reply; another through its worker.
-fn close<A: Access>(ctx: &mut Ctx<'_, A>, victim: &ClientInfo) {
+pub(crate) fn close_client<A: Access>(ctx: &mut Ctx<'_, A>, victim: &ClientInfo) {
     if victim.id == ctx.client.id {
         ctx.client.close_after_reply = true;
         return;

@@ -91,12 +91,33 @@ fn find<'a>(shared: &'a Shared, name: &[u8]) -> Option<(String, &'a Command, Opt
     }
 }
 
+/// Redis's ACL categories, in its table order, for a command or subcommand (`config|get`):
+/// what `COMMAND INFO` lists and what ACL rules (`+@read`, `-@dangerous`) select.
+pub fn acl_categories(command: &Command, full_name: &str) -> Vec<&'static str> {
+    let flags = if full_name.contains('|') {
+        subcommand_flags(full_name).unwrap_or(command.flags)
+    } else {
+        command.flags
+    };
+    // A container (CONFIG, CLIENT, OBJECT, ...) has only `@slow` of its own in Redis; its
+    // subcommands carry the real categories.
+    if !full_name.contains('|') && !command.subcommands.is_empty() {
+        return if full_name == "command" { vec!["@slow", "@connection"] } else { vec!["@slow"] };
+    }
+    categories(full_name, command.group, flags)
+}
+
 /// Redis's ACL categories, in its table order, for a command or subcommand.
 fn categories(name: &str, group: &str, flags: Flags) -> Vec<&'static str> {
     let container = name.split('|').next().unwrap_or(name);
     let group_is = |g: &str| group == g;
+    // Commands Redis declares in a category their flags and group do not imply.
+    let keyspace_too = matches!(name, "dbsize" | "flushall" | "flushdb" | "swapdb");
+    let dangerous_too =
+        matches!(name, "flushall" | "flushdb" | "info" | "keys" | "lastsave" | "swapdb");
+    let connection_too = name == "wait" || (container == "command" && name != container);
     let rules: [(&'static str, bool); 16] = [
-        ("@keyspace", group_is("generic")),
+        ("@keyspace", (group_is("generic") && name != "wait") || keyspace_too),
         ("@read", flags.contains(Flags::READONLY)),
         ("@write", flags.contains(Flags::WRITE)),
         ("@set", group_is("set")),
@@ -105,12 +126,12 @@ fn categories(name: &str, group: &str, flags: Flags) -> Vec<&'static str> {
         ("@hash", group_is("hash")),
         ("@string", group_is("string")),
         ("@pubsub", flags.contains(Flags::PUBSUB) || group_is("pubsub")),
-        ("@admin", flags.contains(Flags::ADMIN)),
+        ("@admin", flags.contains(Flags::ADMIN) || name == "lastsave"),
         ("@fast", flags.contains(Flags::FAST)),
         ("@slow", !flags.contains(Flags::FAST)),
         ("@blocking", flags.contains(Flags::BLOCKING)),
-        ("@dangerous", flags.contains(Flags::ADMIN)),
-        ("@connection", group_is("connection") || (container == "command" && name != container)),
+        ("@dangerous", flags.contains(Flags::ADMIN) || dangerous_too),
+        ("@connection", group_is("connection") || connection_too),
         ("@transaction", group_is("transactions")),
     ];
     rules.into_iter().filter(|(_, on)| *on).map(|(category, _)| category).collect()
@@ -196,7 +217,7 @@ fn write_info(reply: &mut Encoder<'_>, name: &str, command: &Command) {
     reply.integer(first as i64);
     reply.integer(last as i64);
     reply.integer(step as i64);
-    write_names(reply, &categories(name, command.group, command.flags));
+    write_names(reply, &acl_categories(command, name));
     reply.set(0);
     write_key_specs(reply, command);
     reply.set(command.subcommands.len());
@@ -215,7 +236,7 @@ fn write_subcommand_info(reply: &mut Encoder<'_>, full_name: &str, arity: i32, p
     reply.integer(0);
     reply.integer(0);
     reply.integer(0);
-    write_names(reply, &categories(full_name, parent.group, flags));
+    write_names(reply, &acl_categories(parent, full_name));
     reply.set(0);
     reply.set(0);
     reply.set(0);
@@ -294,18 +315,14 @@ fn list<A: Access>(ctx: &mut Ctx<'_, A>, args: &[&[u8]]) {
     };
     let mut names: Vec<String> = Vec::new();
     for (name, command) in visible(ctx.shared) {
-        let mut candidates = vec![(name.clone(), command.flags)];
-        for &(sub, _) in command.subcommands {
-            let full = format!("{name}|{sub}");
-            let flags = subcommand_flags(&full).unwrap_or(command.flags);
-            candidates.push((full, flags));
-        }
-        for (full, flags) in candidates {
+        let mut candidates = vec![name.clone()];
+        candidates.extend(command.subcommands.iter().map(|(sub, _)| format!("{name}|{sub}")));
+        for full in candidates {
             let keep = match &filter {
                 Filter::All => true,
                 Filter::Module => false,
                 Filter::Category(category) => {
-                    categories(&full, command.group, flags).contains(&category.as_str())
+                    acl_categories(command, &full).contains(&category.as_str())
                 }
                 Filter::Pattern(pattern) => glob::matches(pattern, full.as_bytes()),
             };

@@ -72,6 +72,10 @@ fn set<A: Access>(ctx: &mut Ctx<'_, A>, args: &[&[u8]]) {
             if let Some(aof) = ctx.shared.aof.get() {
                 aof.set_fsync(crate::server::persistence::fsync_of(candidate.appendfsync));
             }
+            if candidate.requirepass != config.requirepass {
+                // `requirepass` is the default user's password, as in Redis.
+                ctx.shared.acl.set_requirepass(candidate.requirepass.as_deref());
+            }
             *config = candidate;
             Ok(())
         })

@@ -161,6 +161,14 @@ impl<'c> Loader<'c> {
                 self.config.rename_command.push((utf8(from)?, utf8(to)?));
                 Ok(())
             }
+            ("user", [_, name, rules @ ..]) => {
+                let rules: Vec<&[u8]> = rules.iter().map(Vec::as_slice).collect();
+                crate::server::acl::Acl::validate(&rules)?;
+                let mut line = vec![name.clone()];
+                line.extend(rules.iter().map(|rule| rule.to_vec()));
+                self.config.users.push(line);
+                Ok(())
+            }
             _ => Err("Bad directive or wrong number of arguments".into()),
         }
     }
