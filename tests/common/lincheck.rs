@@ -55,6 +55,14 @@
 //! draws (WRONGTYPE, "value is not an integer", overflow), so a history that mixes types on one
 //! key is legal and fully modeled. TTLs are not modeled: tests give checked keys either no TTL or
 //! one far longer than the test.
+//!
+//! # Why not a crate
+//!
+//! The maintained Rust option, stateright's `LinearizabilityTester`, orders events by the order
+//! its (shared, `&mut`) recorder saw them rather than by per-client instants, so recording from
+//! several threads would need a lock around every call, which serializes the very concurrency
+//! under test; and its search recurses over interleavings without memoization or partitioning,
+//! which is exponential on histories of a thousand calls. It also brings a model checker in.
 
 use std::collections::{BTreeMap, HashSet};
 use std::fmt;
@@ -212,6 +220,9 @@ impl fmt::Display for Verdict {
     }
 }
 
+/// Events shown on each side of the first call the search could not place, in a report.
+const REPORT_CONTEXT_EVENTS: usize = 25;
+
 impl fmt::Display for Violation {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let key = String::from_utf8_lossy(&self.key);
@@ -220,14 +231,20 @@ impl fmt::Display for Violation {
             return Ok(());
         };
         let prefix: HashSet<usize> = self.longest_prefix.iter().copied().collect();
+        let stuck = (0..self.events.len()).find(|index| !prefix.contains(index)).unwrap_or(0);
+        let shown = stuck.saturating_sub(REPORT_CONTEXT_EVENTS)
+            ..(stuck + REPORT_CONTEXT_EVENTS).min(self.events.len());
         writeln!(
             f,
-            "longest linearizable prefix ({} calls): {:?}",
+            "the longest linearizable prefix has {} calls; the first call (by invocation) outside \
+             it is #{stuck}. Events #{}..#{} (times in µs from the first invocation; * = in that \
+             prefix):",
             self.longest_prefix.len(),
-            self.longest_prefix
+            shown.start,
+            shown.end,
         )?;
-        writeln!(f, "events (times in µs from the first invocation; * = in that prefix):")?;
-        for (index, event) in self.events.iter().enumerate() {
+        for index in shown {
+            let event = &self.events[index];
             let invoked_us = event.invoked_at.duration_since(origin).as_micros();
             let returned_us = event.returned_at.duration_since(origin).as_micros();
             let mark = if prefix.contains(&index) { '*' } else { ' ' };
