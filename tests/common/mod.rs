@@ -4,6 +4,8 @@
 
 #![allow(dead_code)]
 
+pub mod lincheck;
+
 use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::path::PathBuf;
