@@ -409,12 +409,22 @@ impl Db {
         }
         let mut attempt = 0;
         loop {
-            let mut published = None;
+            // papaya may call the closure several times and then publish an operation it kept
+            // from an earlier call without calling it again: the insert computed for an absent
+            // key, or the update computed for an entry it finds unchanged. So the reply is kept
+            // per kind of input, and the outcome picks the one its operation came from (an
+            // INCR racing a SET and a DEL once stored 1 and replied SET+1).
+            let mut published_if_absent = None;
+            let mut published_if_present = None;
             let mut expired = None;
             let outcome = shard.map.compute(
                 SmallBytes::new(key),
                 |current| {
                     let entry = current.map(|(_, entry)| entry);
+                    let published = match entry {
+                        None => &mut published_if_absent,
+                        Some(_) => &mut published_if_present,
+                    };
                     match entry.map(|entry| &entry.value) {
                         Some(Stored::Locked(_)) => return Operation::Abort(Stop::Locked),
                         Some(Stored::Collection(_)) => return Operation::Abort(Stop::Collection),
@@ -429,11 +439,11 @@ impl Db {
                             Operation::Abort(Stop::Keep(result))
                         }
                         Ok((Write::Delete, result)) => {
-                            published = Some(result);
+                            *published = Some(result);
                             Operation::Remove
                         }
                         Ok((write, result)) => {
-                            published = Some(result);
+                            *published = Some(result);
                             let new = self.entry_for_write(shard, live, write);
                             Operation::Insert(new.expect("only Delete publishes no entry"))
                         }
@@ -459,6 +469,7 @@ impl Db {
                 Compute::Updated { old: (_, old), new: (_, new) } => (Some(old), Some(new)),
                 Compute::Removed(_, old) => (Some(old), None),
             };
+            let published = if old.is_none() { published_if_absent } else { published_if_present };
             let bytes = |entry: Option<&Entry>| entry.map_or(0, |entry| entry_bytes(key, entry));
             let deadline = |entry: Option<&Entry>| entry.map_or(NO_DEADLINE, |e| e.deadline_ms);
             shard.account(bytes(new) - bytes(old));
