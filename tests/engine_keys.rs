@@ -186,4 +186,10 @@ fn active_expiry_reclaims_keys_and_memory() {
     assert_eq!(db.len(), 0);
     assert_eq!(db.volatile_len(), 0);
     assert_eq!(engine.used_memory_bytes(), 0);
+    assert_eq!(engine.expired_keys(), 500, "INFO expired_keys counts the cycle's removals");
+    // A read that finds a key past its deadline removes it, and counts it too.
+    db.set_expiring(b"lazy", b"v", corekv::engine::ops::Expiry::Milliseconds(1), "psetex").unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(5));
+    assert_eq!(db.get(b"lazy").unwrap(), None);
+    assert_eq!(engine.expired_keys(), 501);
 }

@@ -166,7 +166,11 @@ impl Db {
         entry: &Entry,
         guard: &LocalGuard<'_>,
     ) -> bool {
-        self.replace_slot(shard, key, Some(entry), None, guard)
+        let removed = self.replace_slot(shard, key, Some(entry), None, guard);
+        if removed {
+            shard.count_expired();
+        }
+        removed
     }
 
     pub(crate) fn view_of<'g>(entry: &'g Entry) -> KeyView<'g> {

@@ -115,6 +115,11 @@ impl Shard {
         }
     }
 
+    /// Counts one key removed at its deadline (INFO `expired_keys`).
+    pub(crate) fn count_expired(&self) {
+        self.memory.count_expired();
+    }
+
     /// Tracks the change in volatile keys when `old` is replaced by `new`.
     pub(crate) fn track_deadline_change(&self, key: &[u8], old: u64, new: u64) {
         let delta = i64::from(new != NO_DEADLINE) - i64::from(old != NO_DEADLINE);

@@ -339,8 +339,8 @@ fn stats(shared: &Shared, lines: &mut Lines<'_>) {
     lines.field("instantaneous_input_kbps", kbps(&rates.input_bytes_per_sec));
     lines.field("instantaneous_output_kbps", kbps(&rates.output_bytes_per_sec));
     lines.field("rejected_connections", sum(|s| &s.rejected_connections));
-    // The engine does not count expired keys yet.
-    lines.field("expired_keys", 0);
+    // Keys a write replaced after their deadline are not counted (Redis counts them).
+    lines.field("expired_keys", shared.engine.expired_keys());
     lines.field("evicted_keys", shared.engine.evicted_keys());
     lines.field("keyspace_hits", sum(|s| &s.keyspace_hits));
     lines.field("keyspace_misses", sum(|s| &s.keyspace_misses));

@@ -109,6 +109,8 @@ pub(crate) struct MemoryGroup {
     /// [`Engine::set_memory_limit`] and afterwards only moved between groups (`borrow`).
     budget_bytes: AtomicI64,
     evicted_keys: AtomicU64,
+    /// Keys removed because their deadline passed (lazily or by the expiry cycle).
+    expired_keys: AtomicU64,
 }
 
 impl MemoryGroup {
@@ -118,6 +120,12 @@ impl MemoryGroup {
         // Relaxed: versions need uniqueness, not ordering; publication of the entry that
         // carries one is ordered by the map's own compare-and-swap.
         self.write_seq.fetch_add(1, Ordering::Relaxed) + 1
+    }
+
+    /// Counts one key removed at its deadline.
+    pub(crate) fn count_expired(&self) {
+        // Relaxed: a statistic.
+        self.expired_keys.fetch_add(1, Ordering::Relaxed);
     }
 
     #[inline]
@@ -320,6 +328,12 @@ impl Engine {
     /// The current memory limit and policy.
     pub fn memory_limit(&self) -> MemoryLimit {
         self.inner.memory.limit()
+    }
+
+    /// Keys removed at their deadline since the engine started (INFO `expired_keys`).
+    pub fn expired_keys(&self) -> u64 {
+        // Relaxed: statistics.
+        self.inner.memory.groups.iter().map(|g| g.expired_keys.load(Ordering::Relaxed)).sum()
     }
 
     /// Keys evicted since the engine started (INFO `evicted_keys`).
