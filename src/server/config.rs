@@ -65,6 +65,10 @@ leading dashes; they are read after the file and override it. Common ones:
   --port <port>                  TCP port (default 6379)
   --bind <address> [...]         addresses to listen on (default 127.0.0.1)
   --requirepass <password>       require AUTH
+  --user <name> <rule> [...]     an ACL user, as ACL SETUSER takes it (repeatable)
+  --tls-port <port>              also serve TLS on this port (default 0 = off), with
+  --tls-cert-file <path>         the server certificate chain (PEM) and
+  --tls-key-file <path>          its private key (PEM)
   --maxmemory <bytes>            memory limit, with units: 100mb, 1gb (default 0 = none)
   --maxmemory-policy <policy>    noeviction, allkeys-lru, volatile-lru, allkeys-lfu, ...
   --databases <n>                number of databases (default 16)
@@ -96,6 +100,14 @@ pub struct Config {
     // Network.
     /// `port`: TCP port, 0 to not listen on TCP (default 6379).
     pub port: u16,
+    /// `tls-port`: a TLS port beside the plain one, 0 for none (default 0).
+    pub tls_port: u16,
+    /// `tls-cert-file`: the server's certificate chain (PEM), needed with `tls-port`.
+    pub tls_cert_file: String,
+    /// `tls-key-file`: the certificate's private key (PEM).
+    pub tls_key_file: String,
+    /// `tls-auth-clients`: only `no` (client certificates are not verified yet).
+    pub tls_auth_clients: String,
     /// `bind`: addresses to listen on (corekv default `127.0.0.1`; Redis's is `* -::*`),
     /// at most 16; empty means none.
     pub bind: Vec<String>,
@@ -239,6 +251,10 @@ impl Default for Config {
         const MB: u64 = 1024 * 1024;
         Config {
             port: 6379,
+            tls_port: 0,
+            tls_cert_file: String::new(),
+            tls_key_file: String::new(),
+            tls_auth_clients: "no".to_owned(),
             bind: vec!["127.0.0.1".to_owned()],
             protected_mode: true,
             tcp_backlog: 511,

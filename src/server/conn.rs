@@ -36,6 +36,8 @@ pub struct Blocked {
 pub struct Conn {
     /// The socket.
     pub stream: TcpStream,
+    /// The TLS session of a connection accepted on `tls-port`.
+    pub tls: Option<Box<crate::server::tls::TlsSession>>,
     /// Command-visible state.
     pub client: Client,
     /// The request parser (keeps partial-frame state between reads).
@@ -84,9 +86,15 @@ pub enum ReadOutcome {
 
 impl Conn {
     /// A new connection.
-    pub fn new(stream: TcpStream, client: Client, parser: RequestParser) -> Conn {
+    pub fn new(
+        stream: TcpStream,
+        tls: Option<Box<crate::server::tls::TlsSession>>,
+        client: Client,
+        parser: RequestParser,
+    ) -> Conn {
         Conn {
             stream,
+            tls,
             client,
             parser,
             rbuf: Vec::new(),
@@ -135,6 +143,17 @@ impl Conn {
                 self.rbuf.resize(size, 0);
             }
         }
+        if let Some(tls) = &mut self.tls {
+            use crate::server::tls::TlsRead;
+            return match tls.read(&mut self.stream, &mut self.rbuf[self.rend..]) {
+                TlsRead::Data { bytes, more } => {
+                    self.rend += bytes;
+                    ReadOutcome::Data { bytes, full: more }
+                }
+                TlsRead::WouldBlock => ReadOutcome::WouldBlock,
+                TlsRead::Closed => ReadOutcome::Closed,
+            };
+        }
         loop {
             let space = self.rbuf.len() - self.rend;
             match self.stream.read(&mut self.rbuf[self.rend..]) {
@@ -164,6 +183,11 @@ impl Conn {
     /// Writes what the socket takes. `Ok(true)` when everything is written; bytes written are
     /// added to `written`.
     pub fn flush(&mut self, written: &mut u64) -> io::Result<bool> {
+        if let Some(tls) = &mut self.tls
+            && !tls.flush(&mut self.stream, &self.wbuf, &mut self.wpos, written)?
+        {
+            return Ok(false);
+        }
         while self.wpos < self.wbuf.len() {
             match self.stream.write(&self.wbuf[self.wpos..]) {
                 Ok(0) => return Err(io::ErrorKind::WriteZero.into()),

@@ -32,6 +32,7 @@ pub mod dispatch;
 pub mod persistence;
 pub mod pubsub;
 pub mod stats;
+pub mod tls;
 mod worker;
 
 pub use config::Config;
@@ -60,6 +61,15 @@ impl Inbox {
     }
 }
 
+/// The TLS side of the listeners.
+#[derive(Debug)]
+pub struct TlsListeners {
+    /// The certificate and protocol settings every TLS session starts from.
+    pub config: Arc<rustls::ServerConfig>,
+    /// Listener indexes from this one on accept TLS connections.
+    pub first_listener: usize,
+}
+
 /// What every worker shares.
 #[derive(Debug)]
 pub struct Shared {
@@ -74,6 +84,8 @@ pub struct Shared {
     pub commands: CommandTable,
     /// Users and their permissions (ACL SETUSER, AUTH, `requirepass`).
     pub acl: acl::Acl,
+    /// `tls-port`'s listeners and certificate, when TLS is on.
+    pub tls: Option<TlsListeners>,
     /// Every connection's shared part, by id.
     pub clients: Mutex<std::collections::BTreeMap<u64, Arc<ClientInfo>>>,
     /// Channel and pattern subscriptions.

@@ -33,7 +33,7 @@ const FAIR_SHARE: usize = 512 * 1024;
 #[derive(Debug)]
 pub enum Message {
     /// A connection accepted by worker 0 for this worker.
-    NewConnection(TcpStream, SocketAddr),
+    NewConnection(TcpStream, SocketAddr, bool),
     /// A published message for a subscriber of this worker.
     Publish(Delivery),
     /// A key the client is blocked on may have data: retry its command.
@@ -154,8 +154,7 @@ pub fn start(config: Config, config_file: Option<std::path::PathBuf>) -> io::Res
     let engine = builder.build();
     let shards = engine.shards();
 
-    let mut listeners = Vec::new();
-    let mut port = config.port;
+    let mut ips = Vec::new();
     for host in &config.bind {
         let host = host.trim_start_matches('-');
         let ip: IpAddr = if host == "*" {
@@ -165,10 +164,29 @@ pub fn start(config: Config, config_file: Option<std::path::PathBuf>) -> io::Res
                 io::Error::new(io::ErrorKind::InvalidInput, format!("bad bind address '{host}'"))
             })?
         };
+        ips.push(ip);
+    }
+    let mut listeners = Vec::new();
+    let mut port = config.port;
+    for &ip in &ips {
         let listener = listen(SocketAddr::new(ip, port), config.tcp_backlog as i32)?;
         port = listener.local_addr()?.port();
         listeners.push(listener);
     }
+    // TLS listeners follow the plain ones: an accepted socket's listener index says which.
+    let tls = if config.tls_port > 0 {
+        let server_config =
+            crate::server::tls::server_config(&config.tls_cert_file, &config.tls_key_file)
+                .map_err(|message| io::Error::new(io::ErrorKind::InvalidInput, message))?;
+        let first_listener = listeners.len();
+        for &ip in &ips {
+            let listener = listen(SocketAddr::new(ip, config.tls_port), config.tcp_backlog as i32)?;
+            listeners.push(listener);
+        }
+        Some(crate::server::TlsListeners { config: server_config, first_listener })
+    } else {
+        None
+    };
     let addrs = listeners.iter().map(|l| l.local_addr()).collect::<io::Result<Vec<_>>>()?;
 
     let mut polls = Vec::new();
@@ -190,6 +208,7 @@ pub fn start(config: Config, config_file: Option<std::path::PathBuf>) -> io::Res
         config_epoch: AtomicU64::new(0),
         commands,
         acl,
+        tls,
         clients: Default::default(),
         pubsub: Default::default(),
         blocking: Default::default(),
@@ -399,7 +418,7 @@ impl Worker {
         let mut stop = false;
         while let Some(message) = self.shared.inboxes[self.index].queue.pop() {
             match message {
-                Message::NewConnection(stream, addr) => self.adopt(stream, addr),
+                Message::NewConnection(stream, addr, tls) => self.adopt(stream, addr, tls),
                 Message::Publish(delivery) => self.deliver(delivery),
                 Message::KeyReady(client) => {
                     if let Some(&token) = self.by_id.get(&client) {
@@ -447,18 +466,31 @@ impl Worker {
                 refuse(stream, PROTECTED_MODE_DENIED);
                 continue;
             }
+            let tls = self.shared.tls.as_ref().is_some_and(|tls| listener >= tls.first_listener);
             let worker = self.next_worker % self.shared.inboxes.len();
             self.next_worker = self.next_worker.wrapping_add(1);
             if worker == self.index {
-                self.adopt(stream, addr);
+                self.adopt(stream, addr, tls);
             } else {
                 // Counted now so maxclients holds even before the other worker adopts it.
-                self.shared.inboxes[worker].send(Message::NewConnection(stream, addr));
+                self.shared.inboxes[worker].send(Message::NewConnection(stream, addr, tls));
             }
         }
     }
 
-    fn adopt(&mut self, mut stream: TcpStream, addr: SocketAddr) {
+    fn adopt(&mut self, mut stream: TcpStream, addr: SocketAddr, tls: bool) {
+        let session = match &self.shared.tls {
+            Some(listeners) if tls => {
+                match crate::server::tls::TlsSession::new(&listeners.config) {
+                    Ok(session) => Some(Box::new(session)),
+                    Err(error) => {
+                        tracing::warn!(%error, "TLS session setup failed");
+                        return;
+                    }
+                }
+            }
+            _ => None,
+        };
         let _ = stream.set_nodelay(true);
         if self.limits.keepalive > 0 {
             let keepalive =
@@ -490,7 +522,7 @@ impl Worker {
         parser.set_auth_required(!authenticated);
         self.shared.clients.lock().insert(id, info);
         self.by_id.insert(id, token);
-        self.conns[token] = Some(Conn::new(stream, client, parser));
+        self.conns[token] = Some(Conn::new(stream, session, client, parser));
         bump(&self.stats.connected_clients, 1);
         // Edge-triggered: bytes that arrived before registration raise no event.
         self.ready.push(token);

@@ -211,6 +211,16 @@ fn no_check(_: &str) -> Result<(), &'static str> {
     Ok(())
 }
 
+/// corekv's TLS does not verify client certificates yet, so only `no` is accepted (Redis's
+/// default is `yes`); a configuration asking for them fails to start rather than run open.
+fn tls_auth_clients_check(value: &str) -> Result<(), &'static str> {
+    match value {
+        "no" => Ok(()),
+        "yes" | "optional" => Err("client certificates are not supported by corekv yet: use 'no'"),
+        _ => Err("argument must be 'no', 'yes' or 'optional'"),
+    }
+}
+
 const INT_MAX: i128 = i32::MAX as i128;
 const UINT_MAX: i128 = u32::MAX as i128;
 const LLONG_MAX: i128 = i64::MAX as i128;
@@ -271,6 +281,37 @@ pub(super) static OPTIONS: &[OptionSpec] = &[
     // Network.
     int("port", Mutable, (0, 65535), |c| c.port.into(), |c, v| c.port = v as u16),
     special("bind", Mutable, Special::Bind),
+    int("tls-port", Immutable, (0, 65535), |c| c.tls_port.into(), |c, v| c.tls_port = v as u16),
+    OptionSpec {
+        name: "tls-cert-file",
+        access: Immutable,
+        kind: Kind::Text {
+            check: no_check,
+            empty_is_unset: true,
+            get: |c| &c.tls_cert_file,
+            set: |c, v| c.tls_cert_file = v,
+        },
+    },
+    OptionSpec {
+        name: "tls-key-file",
+        access: Immutable,
+        kind: Kind::Text {
+            check: no_check,
+            empty_is_unset: true,
+            get: |c| &c.tls_key_file,
+            set: |c, v| c.tls_key_file = v,
+        },
+    },
+    OptionSpec {
+        name: "tls-auth-clients",
+        access: Immutable,
+        kind: Kind::Text {
+            check: tls_auth_clients_check,
+            empty_is_unset: false,
+            get: |c| &c.tls_auth_clients,
+            set: |c, v| c.tls_auth_clients = v,
+        },
+    },
     flag("protected-mode", Mutable, |c| c.protected_mode, |c, v| c.protected_mode = v),
     int(
         "tcp-backlog",
