@@ -357,25 +357,19 @@ impl Rules {
         out
     }
 
-    /// The key patterns as `ACL GETUSER` shows them: `~* `, `%R~a* ~b*`, or "".
+    /// The key patterns as `ACL GETUSER` shows them: `~*`, `%R~a* ~b*`, or "".
     pub fn describe_keys(&self) -> Vec<u8> {
         if self.all_keys {
             return b"~*".to_vec();
         }
-        let mut out = Vec::new();
-        for key in &self.keys {
-            if !out.is_empty() {
-                out.push(b' ');
-            }
-            match (key.read, key.write) {
-                (true, true) => {}
-                (true, false) => out.extend_from_slice(b"%R"),
-                _ => out.extend_from_slice(b"%W"),
-            }
-            out.push(b'~');
-            out.extend_from_slice(&key.pattern);
-        }
-        out
+        space_separated(self.keys.iter().map(|key| {
+            let access: &[u8] = match (key.read, key.write) {
+                (true, true) => b"~",
+                (true, false) => b"%R~",
+                _ => b"%W~",
+            };
+            [access, &key.pattern].concat()
+        }))
     }
 
     /// The channel patterns as `ACL GETUSER` shows them: `&*`, `&a &b`, or "".
@@ -383,15 +377,7 @@ impl Rules {
         if self.all_channels {
             return b"&*".to_vec();
         }
-        let mut out = Vec::new();
-        for channel in &self.channels {
-            if !out.is_empty() {
-                out.push(b' ');
-            }
-            out.push(b'&');
-            out.extend_from_slice(channel);
-        }
-        out
+        space_separated(self.channels.iter().map(|channel| [b"&", &channel[..]].concat()))
     }
 
     /// The flags `ACL GETUSER` lists.
@@ -433,6 +419,11 @@ impl Rules {
         out.extend_from_slice(self.describe_commands(slots).as_bytes());
         out
     }
+}
+
+/// Words joined by single spaces.
+fn space_separated(words: impl Iterator<Item = Vec<u8>>) -> Vec<u8> {
+    words.collect::<Vec<_>>().join(&b' ')
 }
 
 /// SHA-256 of a password.

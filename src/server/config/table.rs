@@ -263,6 +263,21 @@ const fn memory(
     }
 }
 
+/// An immutable text option (a path, a word).
+const fn text(
+    name: &'static str,
+    check: fn(&str) -> Result<(), &'static str>,
+    empty_is_unset: bool,
+    get: fn(&Config) -> &str,
+    set: fn(&mut Config, String),
+) -> OptionSpec {
+    OptionSpec {
+        name,
+        access: Access::Immutable,
+        kind: Kind::Text { check, empty_is_unset, get, set },
+    }
+}
+
 const fn special(name: &'static str, access: Access, special: Special) -> OptionSpec {
     OptionSpec { name, access, kind: Kind::Special(special) }
 }
@@ -282,36 +297,15 @@ pub(super) static OPTIONS: &[OptionSpec] = &[
     int("port", Mutable, (0, 65535), |c| c.port.into(), |c, v| c.port = v as u16),
     special("bind", Mutable, Special::Bind),
     int("tls-port", Immutable, (0, 65535), |c| c.tls_port.into(), |c, v| c.tls_port = v as u16),
-    OptionSpec {
-        name: "tls-cert-file",
-        access: Immutable,
-        kind: Kind::Text {
-            check: no_check,
-            empty_is_unset: true,
-            get: |c| &c.tls_cert_file,
-            set: |c, v| c.tls_cert_file = v,
-        },
-    },
-    OptionSpec {
-        name: "tls-key-file",
-        access: Immutable,
-        kind: Kind::Text {
-            check: no_check,
-            empty_is_unset: true,
-            get: |c| &c.tls_key_file,
-            set: |c, v| c.tls_key_file = v,
-        },
-    },
-    OptionSpec {
-        name: "tls-auth-clients",
-        access: Immutable,
-        kind: Kind::Text {
-            check: tls_auth_clients_check,
-            empty_is_unset: false,
-            get: |c| &c.tls_auth_clients,
-            set: |c, v| c.tls_auth_clients = v,
-        },
-    },
+    text("tls-cert-file", no_check, true, |c| &c.tls_cert_file, |c, v| c.tls_cert_file = v),
+    text("tls-key-file", no_check, true, |c| &c.tls_key_file, |c, v| c.tls_key_file = v),
+    text(
+        "tls-auth-clients",
+        tls_auth_clients_check,
+        false,
+        |c| &c.tls_auth_clients,
+        |c, v| c.tls_auth_clients = v,
+    ),
     flag("protected-mode", Mutable, |c| c.protected_mode, |c, v| c.protected_mode = v),
     int(
         "tcp-backlog",
@@ -540,16 +534,7 @@ pub(super) static OPTIONS: &[OptionSpec] = &[
     special("latency-tracking-info-percentiles", Mutable, Special::LatencyTrackingInfoPercentiles),
     // Process.
     special("daemonize", Immutable, Special::Daemonize),
-    OptionSpec {
-        name: "pidfile",
-        access: Immutable,
-        kind: Kind::Text {
-            check: no_check,
-            empty_is_unset: true,
-            get: |c| &c.pidfile,
-            set: |c, v| c.pidfile = v,
-        },
-    },
+    text("pidfile", no_check, true, |c| &c.pidfile, |c, v| c.pidfile = v),
     // Accepted for compatibility with common redis.conf files; not acted on yet.
     OptionSpec {
         name: "supervised",
