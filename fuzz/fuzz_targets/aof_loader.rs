@@ -7,8 +7,8 @@
 //! records that load, re-encoded with `record::encode`, load back identically; and the
 //! re-encoded file with one byte flipped is refused or loads a prefix of its records.
 //!
-//! Input layout: byte 0 picks the flipped byte's position and its XOR mask, the rest is the
-//! file.
+//! Input layout: byte 0 picks the flipped byte's position, byte 1 its XOR mask (0 counts as
+//! 1), the rest is the file.
 #![no_main]
 
 use std::path::Path;
@@ -61,7 +61,8 @@ fn encode(records: &[Applied]) -> Vec<u8> {
 }
 
 fuzz_target!(|data: &[u8]| {
-    let Some((&flip, file)) = data.split_first() else { return };
+    let [flip_at, flip_mask, file @ ..] = data else { return };
+    let (flip_at, flip_mask) = (*flip_at, *flip_mask);
     let lenient = load(file, true);
     assert_eq!(lenient, load(file, true), "the loader is deterministic");
     let strict = load(file, false);
@@ -97,9 +98,9 @@ fuzz_target!(|data: &[u8]| {
     assert_eq!((again.torn, &again_records), (None, &records));
 
     // One flipped byte is refused, or what loads is a prefix of what was there.
-    let at = usize::from(flip) * encoded.len() / 256;
+    let at = usize::from(flip_at) * encoded.len() / 256;
     let mut damaged = encoded;
-    damaged[at] ^= (flip % 255) + 1;
+    damaged[at] ^= flip_mask.max(1);
     if let Ok((_, damaged_records)) = load(&damaged, true) {
         assert!(records.starts_with(&damaged_records), "a flip at {at} changed a record");
     }

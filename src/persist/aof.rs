@@ -499,6 +499,27 @@ mod tests {
     }
 
     #[test]
+    fn decoding_bytes_reports_a_torn_tail_without_touching_a_file() {
+        let whole = file_with(&[A, B]);
+        let path = Path::new("/nonexistent/appendonly.aof.1.incr.aof");
+        let cut = &whole[..whole.len() - 2];
+        let mut seen = Vec::new();
+        let decoded = decode_file(path, cut, true, |_, payload| {
+            seen.push(payload.to_vec());
+            Ok(())
+        })
+        .unwrap();
+        let torn = decoded.torn.expect("a torn tail");
+        assert_eq!((seen, torn.reason), (vec![A.to_vec()], "incomplete record"));
+        assert_eq!(decoded.load.bytes, torn.at as u64);
+        assert_eq!(decoded.load.truncated, (cut.len() - torn.at) as u64);
+        let whole_again = decode_file(path, &cut[..torn.at], false, |_, _| Ok(())).unwrap();
+        assert_eq!((whole_again.load.records, whole_again.torn), (1, None));
+        let refused = decode_file(path, cut, false, |_, _| Ok(())).unwrap_err();
+        assert!(refused.contains("aof-load-truncated"), "{refused}");
+    }
+
+    #[test]
     fn damage_in_the_middle_stops_loading() {
         let temp = TempDir::new("corrupt");
         let whole = file_with(&[A, B, C]);

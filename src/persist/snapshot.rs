@@ -533,6 +533,31 @@ mod tests {
     }
 
     #[test]
+    fn encoded_bytes_decode_to_what_was_encoded() {
+        let commands =
+            b"*2\r\n$6\r\nSELECT\r\n$1\r\n0\r\n*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$1\r\nv\r\n";
+        let bytes = encode(9, 1_763_916_000_123, commands, 1);
+        assert!(bytes.starts_with(b"#corekv-snapshot 1 9 1763916000123\r\n"));
+        let loaded = decode(&bytes).unwrap();
+        assert_eq!((loaded.seq, loaded.ms, loaded.keys), (9, 1_763_916_000_123, 1));
+        assert_eq!((&loaded.commands[..], loaded.bytes), (&commands[..], bytes.len() as u64));
+        let header = bytes.iter().position(|&b| b == b'\n').unwrap() + 1;
+        // The zstd frame's checksum covers its content, not its own header: a flip there is
+        // refused or (say, a larger window size) decodes to the very same commands.
+        for at in header..bytes.len() {
+            for mask in [0x01, 0x80] {
+                let mut flipped = bytes.clone();
+                flipped[at] ^= mask;
+                if let Ok(flipped) = decode(&flipped) {
+                    assert_eq!((flipped.commands, flipped.keys), (commands.to_vec(), 1), "{at}");
+                }
+            }
+        }
+        let cut = decode(&bytes[..bytes.len() - 1]).unwrap_err();
+        assert!(cut.contains("damaged snapshot"), "{cut}");
+    }
+
+    #[test]
     fn a_snapshot_of_an_idle_engine_reads_back() {
         use crate::prelude::*;
         let engine = Engine::builder().shards(4).maintenance_threads(0).build();
