@@ -1,5 +1,10 @@
 #!/usr/bin/env bash
-# Runs every cargo-fuzz target in fuzz/ for a bounded time each.
+# Runs every cargo-fuzz target in fuzz/ for a bounded time each (`cargo fuzz list`):
+#
+#   resp_parser      RESP requests and replies (protocol::RequestParser, Frame::decode)
+#   config_parser    config file text and flags (Config::from_text / from_args, rewritten)
+#   aof_loader       an AOF file's bytes (persist::aof::decode_file, record::encode)
+#   snapshot_loader  a snapshot file's bytes (persist::snapshot::decode / encode)
 #
 #   scripts/fuzz.sh                 # each target 60 s
 #   FUZZ_SECONDS=600 scripts/fuzz.sh resp_parser
@@ -7,8 +12,10 @@
 # Builds on the pinned stable toolchain with `-s none` (no sanitizer: sanitizers need nightly;
 # Rust code is memory-safe without them, and the targets check panics and invariants). Set
 # FUZZ_TOOLCHAIN=nightly to build with AddressSanitizer instead. The corpus lives in
-# fuzz/corpus/<target> and crashes in fuzz/artifacts/<target> (both git-ignored); a crash
-# found here becomes a regression unit test in src/protocol/tests.rs.
+# fuzz/corpus/<target>: the hand-made seeds (seed-*) are committed, what libFuzzer adds is
+# git-ignored. Crashes go to fuzz/artifacts/<target> (ignored); each one becomes a regression
+# unit test beside the code it broke (src/protocol/tests.rs, src/server/config/tests/,
+# src/persist/{aof,record,snapshot}.rs).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 

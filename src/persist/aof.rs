@@ -186,19 +186,56 @@ pub struct FileLoad {
 }
 
 /// Loads one file: checks every record and hands each to `apply` in order. `allow_truncated`
-/// is `aof-load-truncated` (only ever honoured for the last file).
+/// is `aof-load-truncated` (only ever honoured for the last file). A torn tail is cut off
+/// the file on disk (see [`decode_file`] for the checks).
 pub fn load_file(
     path: &Path,
     allow_truncated: bool,
-    mut apply: impl FnMut(&Header, &[u8]) -> Result<(), String>,
+    apply: impl FnMut(&Header, &[u8]) -> Result<(), String>,
 ) -> Result<FileLoad, String> {
+    let bytes = std::fs::read(path).map_err(|e| format!("can't read {}: {e}", path.display()))?;
+    let decoded = decode_file(path, &bytes, allow_truncated, apply)?;
+    if let Some(torn) = decoded.torn {
+        truncate(path, &bytes, &torn)?;
+    }
+    Ok(decoded.load)
+}
+
+/// A torn tail [`decode_file`] found: what [`load_file`] cuts off.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Torn {
+    /// Where the last whole record ends: the file is truncated to this length (0: not even
+    /// the file header is whole, and the file is rewritten to a bare header).
+    pub at: usize,
+    /// What is wrong with the bytes from `at` on.
+    pub reason: &'static str,
+}
+
+/// What [`decode_file`] found in a file's bytes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DecodedFile {
+    /// What loading it amounts to; `bytes` and `truncated` as they are once a torn tail is cut.
+    pub load: FileLoad,
+    /// A torn tail to cut off, when `allow_truncated` let one through.
+    pub torn: Option<Torn>,
+}
+
+/// The checks of [`load_file`] on a file's bytes, without touching the file: every record in
+/// order to `apply`, a torn tail reported (or, without `allow_truncated`, refused) rather than
+/// cut, damage before intact records refused. `path` only names the file in messages. Public
+/// so the loader can be checked (and fuzzed) on bytes alone.
+pub fn decode_file(
+    path: &Path,
+    bytes: &[u8],
+    allow_truncated: bool,
+    mut apply: impl FnMut(&Header, &[u8]) -> Result<(), String>,
+) -> Result<DecodedFile, String> {
     let shown = path.display();
-    let bytes = std::fs::read(path).map_err(|e| format!("can't read {shown}: {e}"))?;
-    let mut at = match record::check_file_header(&bytes) {
+    let mut at = match record::check_file_header(bytes) {
         Ok(used) => used,
         // A crash right after creating the file can leave part of its header.
-        Err(_) if record::FILE_HEADER.starts_with(&bytes) => {
-            return torn(path, &bytes, 0, allow_truncated, FileLoad::default(), "file header");
+        Err(_) if record::FILE_HEADER.starts_with(bytes) => {
+            return torn(path, bytes, 0, allow_truncated, FileLoad::default(), "file header");
         }
         Err(reason) => return Err(format!("{shown}: {reason}")),
     };
@@ -217,29 +254,29 @@ pub fn load_file(
                 at += used;
             }
             Decoded::Incomplete => {
-                return torn(path, &bytes, at, allow_truncated, load, "incomplete record");
+                return torn(path, bytes, at, allow_truncated, load, "incomplete record");
             }
             Decoded::Invalid(reason) => {
-                if valid_record_after(&bytes, at) {
+                if valid_record_after(bytes, at) {
                     return Err(corrupt(path, at, reason));
                 }
-                return torn(path, &bytes, at, allow_truncated, load, reason);
+                return torn(path, bytes, at, allow_truncated, load, reason);
             }
         }
     }
     load.bytes = bytes.len() as u64;
-    Ok(load)
+    Ok(DecodedFile { load, torn: None })
 }
 
-/// A bad record at the end of the file: truncate it away (or refuse).
+/// A bad record at the end of the file: to be truncated away (or refused).
 fn torn(
     path: &Path,
     bytes: &[u8],
     at: usize,
     allow: bool,
     mut load: FileLoad,
-    reason: &str,
-) -> Result<FileLoad, String> {
+    reason: &'static str,
+) -> Result<DecodedFile, String> {
     let dropped = bytes.len() - at;
     if !allow {
         return Err(format!(
@@ -249,10 +286,18 @@ fn torn(
             path.display()
         ));
     }
+    load.bytes = if at == 0 { record::FILE_HEADER.len() as u64 } else { at as u64 };
+    load.truncated = dropped as u64;
+    Ok(DecodedFile { load, torn: Some(Torn { at, reason }) })
+}
+
+/// Cuts a torn tail off the file at `path` (whose content is `bytes`).
+fn truncate(path: &Path, bytes: &[u8], torn: &Torn) -> Result<(), String> {
+    let Torn { at, reason } = *torn;
     tracing::warn!(
         path = %path.display(),
         offset = at,
-        dropped_bytes = dropped,
+        dropped_bytes = bytes.len() - at,
         reason,
         "the AOF ends with a torn record (a crash mid-write); truncating it to its last whole record"
     );
@@ -260,17 +305,14 @@ fn torn(
         .write(true)
         .open(path)
         .map_err(|e| format!("can't open {} to truncate it: {e}", path.display()))?;
-    let keep = if at == 0 { 0 } else { at as u64 };
+    let keep = at as u64;
     file.set_len(keep).map_err(|e| format!("can't truncate {}: {e}", path.display()))?;
     if keep == 0 {
         (&file)
             .write_all(record::FILE_HEADER)
             .map_err(|e| format!("can't rewrite the header of {}: {e}", path.display()))?;
     }
-    file.sync_all().map_err(|e| format!("can't sync {}: {e}", path.display()))?;
-    load.bytes = if keep == 0 { record::FILE_HEADER.len() as u64 } else { keep };
-    load.truncated = dropped as u64;
-    Ok(load)
+    file.sync_all().map_err(|e| format!("can't sync {}: {e}", path.display()))
 }
 
 fn corrupt(path: &Path, at: usize, reason: &str) -> String {
@@ -454,6 +496,27 @@ mod tests {
             let kept = std::fs::read(&path).unwrap();
             assert_eq!(kept, whole[..boundaries[whole_records].max(record::FILE_HEADER.len())]);
         }
+    }
+
+    #[test]
+    fn decoding_bytes_reports_a_torn_tail_without_touching_a_file() {
+        let whole = file_with(&[A, B]);
+        let path = Path::new("/nonexistent/appendonly.aof.1.incr.aof");
+        let cut = &whole[..whole.len() - 2];
+        let mut seen = Vec::new();
+        let decoded = decode_file(path, cut, true, |_, payload| {
+            seen.push(payload.to_vec());
+            Ok(())
+        })
+        .unwrap();
+        let torn = decoded.torn.expect("a torn tail");
+        assert_eq!((seen, torn.reason), (vec![A.to_vec()], "incomplete record"));
+        assert_eq!(decoded.load.bytes, torn.at as u64);
+        assert_eq!(decoded.load.truncated, (cut.len() - torn.at) as u64);
+        let whole_again = decode_file(path, &cut[..torn.at], false, |_, _| Ok(())).unwrap();
+        assert_eq!((whole_again.load.records, whole_again.torn), (1, None));
+        let refused = decode_file(path, cut, false, |_, _| Ok(())).unwrap_err();
+        assert!(refused.contains("aof-load-truncated"), "{refused}");
     }
 
     #[test]

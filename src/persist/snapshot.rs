@@ -276,13 +276,9 @@ impl Snapshots {
         let temp = path.with_extension(format!("tmp-{}", std::process::id()));
         let written = (|| -> std::io::Result<u64> {
             let file = std::fs::File::create(&temp)?;
-            let mut out = std::io::BufWriter::with_capacity(1 << 20, file);
-            write!(out, "#corekv-snapshot {FORMAT_VERSION} {seq} {ms}\r\n")?;
-            let mut encoder = zstd::Encoder::new(out, ZSTD_LEVEL)?;
-            encoder.include_checksum(true)?;
-            let keys = self.capture(engine, order, &mut encoder)?;
-            write!(encoder, "#end {keys}\r\n")?;
-            let out = encoder.finish()?;
+            let out = std::io::BufWriter::with_capacity(1 << 20, file);
+            let (out, keys) =
+                write_file(out, seq, ms, |encoder| self.capture(engine, order, encoder))?;
             let file = out.into_inner().map_err(|e| e.into_error())?;
             file.sync_all()?;
             Ok(keys)
@@ -358,6 +354,36 @@ impl Snapshots {
     }
 }
 
+/// Writes a whole snapshot file to `out`: the header, then the commands `body` writes
+/// (returning how many keys they rebuild) and the trailer, compressed in one checksummed zstd
+/// frame. Returns `out` and the key count.
+fn write_file<W: Write>(
+    mut out: W,
+    seq: u64,
+    ms: u64,
+    body: impl FnOnce(&mut zstd::Encoder<'static, W>) -> std::io::Result<u64>,
+) -> std::io::Result<(W, u64)> {
+    write!(out, "#corekv-snapshot {FORMAT_VERSION} {seq} {ms}\r\n")?;
+    let mut encoder = zstd::Encoder::new(out, ZSTD_LEVEL)?;
+    encoder.include_checksum(true)?;
+    let keys = body(&mut encoder)?;
+    write!(encoder, "#end {keys}\r\n")?;
+    Ok((encoder.finish()?, keys))
+}
+
+/// A snapshot file's bytes holding `commands` (whole RESP commands) that rebuild `keys` keys,
+/// consistent with AOF position `seq` at instant `ms`: what a snapshot of a keyspace writes,
+/// for tools and tests that build a file without an engine. [`decode`] reads it back.
+pub fn encode(seq: u64, ms: u64, commands: &[u8], keys: u64) -> Vec<u8> {
+    let written = write_file(Vec::new(), seq, ms, |encoder| {
+        encoder.write_all(commands)?;
+        Ok(keys)
+    });
+    // Writing to a Vec cannot fail, and zstd's encoder fails only on a bad parameter.
+    let (bytes, _) = written.expect("encoding a snapshot in memory");
+    bytes
+}
+
 /// Appends the commands that rebuild `key` in database `db`.
 fn write_key(
     out: &mut Vec<u8>,
@@ -425,7 +451,7 @@ fn chunks(out: &mut Vec<u8>, command: &[u8], key: &[u8], items: &[&[u8]], group:
 }
 
 /// A snapshot file, read and checked.
-#[derive(Debug)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Loaded {
     /// The AOF position it is consistent with.
     pub seq: u64,
@@ -439,36 +465,40 @@ pub struct Loaded {
     pub bytes: u64,
 }
 
-/// Reads and checks the snapshot at `path`.
+/// Reads and checks the snapshot at `path` (see [`decode`]).
 pub fn read(path: &Path) -> Result<Loaded, String> {
     let shown = path.display();
     let bytes = std::fs::read(path).map_err(|e| format!("can't read {shown}: {e}"))?;
+    decode(&bytes).map_err(|e| format!("{shown}: {e}"))
+}
+
+/// Checks a snapshot file's bytes and decompresses its commands; `Err` says what is wrong
+/// with the file (the caller names it). [`read`] is this on a file's content.
+pub fn decode(bytes: &[u8]) -> Result<Loaded, String> {
     if !bytes.starts_with(MAGIC) {
-        return Err(format!("{shown} is not a corekv snapshot (wrong magic)"));
+        return Err("not a corekv snapshot (wrong magic)".to_owned());
     }
     let line_end = memchr::memchr(b'\n', &bytes[..bytes.len().min(128)])
-        .ok_or_else(|| format!("{shown}: truncated header"))?;
+        .ok_or_else(|| "truncated header".to_owned())?;
     let header = std::str::from_utf8(&bytes[MAGIC.len()..line_end])
-        .map_err(|_| format!("{shown}: malformed header"))?
+        .map_err(|_| "malformed header".to_owned())?
         .trim_end_matches('\r');
     let fields: Vec<&str> = header.split(' ').collect();
-    let version: u32 = fields
-        .first()
-        .and_then(|v| v.parse().ok())
-        .ok_or_else(|| format!("{shown}: malformed header"))?;
+    let version: u32 =
+        fields.first().and_then(|v| v.parse().ok()).ok_or_else(|| "malformed header".to_owned())?;
     if version != FORMAT_VERSION {
         return Err(format!(
-            "{shown}: snapshot format version {version}, but this corekv reads version \
+            "snapshot format version {version}, but this corekv reads version \
              {FORMAT_VERSION} (written by a newer corekv?)"
         ));
     }
     let (Some(seq), Some(ms)) =
         (fields.get(1).and_then(|v| v.parse().ok()), fields.get(2).and_then(|v| v.parse().ok()))
     else {
-        return Err(format!("{shown}: malformed header"));
+        return Err("malformed header".to_owned());
     };
     let mut commands = zstd::decode_all(&bytes[line_end + 1..]).map_err(|e| {
-        format!("{shown}: damaged snapshot ({e}); it cannot be loaded, restore it from a backup")
+        format!("damaged snapshot ({e}); it cannot be loaded, restore it from a backup")
     })?;
     let trailer_at = commands
         .strip_suffix(b"\r\n")
@@ -478,7 +508,7 @@ pub fn read(path: &Path) -> Result<Loaded, String> {
         .ok()
         .and_then(|line| line.trim_end().strip_prefix("#end "))
         .and_then(|count| count.parse().ok())
-        .ok_or_else(|| format!("{shown}: the snapshot has no end marker (truncated?)"))?;
+        .ok_or_else(|| "the snapshot has no end marker (truncated?)".to_owned())?;
     commands.truncate(trailer_at);
     Ok(Loaded { seq, ms, commands, keys, bytes: bytes.len() as u64 })
 }
@@ -500,6 +530,31 @@ mod tests {
             };
             assert_eq!(back.to_bits(), score.to_bits(), "{text}");
         }
+    }
+
+    #[test]
+    fn encoded_bytes_decode_to_what_was_encoded() {
+        let commands =
+            b"*2\r\n$6\r\nSELECT\r\n$1\r\n0\r\n*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$1\r\nv\r\n";
+        let bytes = encode(9, 1_763_916_000_123, commands, 1);
+        assert!(bytes.starts_with(b"#corekv-snapshot 1 9 1763916000123\r\n"));
+        let loaded = decode(&bytes).unwrap();
+        assert_eq!((loaded.seq, loaded.ms, loaded.keys), (9, 1_763_916_000_123, 1));
+        assert_eq!((&loaded.commands[..], loaded.bytes), (&commands[..], bytes.len() as u64));
+        let header = bytes.iter().position(|&b| b == b'\n').unwrap() + 1;
+        // The zstd frame's checksum covers its content, not its own header: a flip there is
+        // refused or (say, a larger window size) decodes to the very same commands.
+        for at in header..bytes.len() {
+            for mask in [0x01, 0x80] {
+                let mut flipped = bytes.clone();
+                flipped[at] ^= mask;
+                if let Ok(flipped) = decode(&flipped) {
+                    assert_eq!((flipped.commands, flipped.keys), (commands.to_vec(), 1), "{at}");
+                }
+            }
+        }
+        let cut = decode(&bytes[..bytes.len() - 1]).unwrap_err();
+        assert!(cut.contains("damaged snapshot"), "{cut}");
     }
 
     #[test]

@@ -356,6 +356,16 @@ impl Config {
         Ok(config)
     }
 
+    /// Builds the configuration from a file's text, as [`Config::from_file`] does with the
+    /// file at `path` (which names it in errors and becomes [`Config::source_path`]; nothing
+    /// is read from it). `include` lines still read their files from disk.
+    pub fn from_text(text: &[u8], path: &Path) -> Result<Config, ConfigError> {
+        let mut config = Config::default();
+        Loader::new(&mut config).load_text(text, &ConfigOrigin::File(path.to_path_buf()))?;
+        config.source_path = Some(absolute(path));
+        Ok(config)
+    }
+
     /// The configuration file this was loaded from (absolute), if any.
     pub fn source_path(&self) -> Option<&Path> {
         self.source_path.as_deref()
@@ -446,8 +456,12 @@ impl Config {
     /// (temporary file, fsync, rename, directory fsync).
     pub fn rewrite(&self, path: &Path) -> std::io::Result<()> {
         let old = rewrite::read_existing(path)?;
-        let content = rewrite::rewrite_content(self, &old);
-        crate::persist::aof::replace_atomically(path, &content)
+        crate::persist::aof::replace_atomically(path, &self.rewritten(&old))
+    }
+
+    /// The text CONFIG REWRITE writes over a file holding `old` (empty: no file yet).
+    pub fn rewritten(&self, old: &[u8]) -> Vec<u8> {
+        rewrite::rewrite_content(self, old)
     }
 
     /// CONFIG REWRITE of [`Config::source_path`], with Redis's error replies (without the

@@ -103,7 +103,16 @@ impl<'c> Loader<'c> {
             line: None,
             reason,
         })?;
-        self.load_lines(text.split(|&byte| byte == b'\n'), &origin)
+        self.load_text(&text, &origin)
+    }
+
+    /// Loads a configuration file's text (`include`s in it are read from disk).
+    pub(super) fn load_text(
+        &mut self,
+        text: &[u8],
+        origin: &ConfigOrigin,
+    ) -> Result<(), ConfigError> {
+        self.load_lines(text.split(|&byte| byte == b'\n'), origin)
     }
 
     pub(super) fn load_lines<'a>(

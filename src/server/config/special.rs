@@ -147,8 +147,27 @@ fn apply_bind(config: &mut Config, args: &[Vec<u8>]) -> Result<(), String> {
     }
     // A single empty argument means "no addresses".
     let args = if matches!(args, [only] if only.is_empty()) { &[] } else { args };
+    if let Some(bad) = args.iter().find(|address| !is_plain_address(address)) {
+        return Err(format!(
+            "Invalid bind address '{}': an address is an IP such as 127.0.0.1, ::1 or *, \
+             never empty, and without blanks, quotes or control characters",
+            String::from_utf8_lossy(bad)
+        ));
+    }
     config.bind = args.iter().map(|address| utf8(address)).collect::<Result<_, _>>()?;
     Ok(())
+}
+
+/// Whether `address` can be a bind address: printable ASCII without blanks, quotes or
+/// backslashes, and not empty. Nothing else can be listened on (Redis accepts it here and
+/// fails at bind time), and nothing else survives CONFIG REWRITE, which writes the addresses
+/// unquoted as Redis does: an empty address or one with a blank would load back as a
+/// different list of addresses.
+fn is_plain_address(address: &[u8]) -> bool {
+    !address.is_empty()
+        && address
+            .iter()
+            .all(|&byte| byte.is_ascii_graphic() && !matches!(byte, b'"' | b'\'' | b'\\'))
 }
 
 /// `save <seconds> <changes> [<seconds> <changes> ...]`. In a file every line adds its points

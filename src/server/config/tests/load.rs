@@ -1,4 +1,4 @@
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use super::super::{AppendFsync, ConfigError, ConfigOrigin, LogLevel, MaxmemoryPolicy};
 use super::{Config, TempDir, from_flags, from_text, get_one, reason};
@@ -314,6 +314,31 @@ fn include_cycles_stop_at_the_depth_limit() {
     dir.write("self.conf", &format!("include {}\n", path.display()));
     let error: ConfigError = Config::from_file(&path).expect_err("cycle");
     assert!(error.reason.starts_with("include nesting deeper than 16 levels"), "{error}");
+}
+
+#[test]
+fn bind_addresses_that_cannot_be_rewritten_are_refused() {
+    // Found by fuzz/fuzz_targets/config_parser.rs: empty addresses (and ones with blanks)
+    // were accepted, and CONFIG REWRITE's unquoted `bind` line loaded back as other addresses.
+    let crash: &[u8] =
+        b"--port\x006380\x00--save\x0060 0\x00--maxmemory\x001gb\x00--appendonly\x00yes\
+        \x00--bind\x0012\xab\xab\xab\xab\x00\x00\x00\x0f\xab7.0.0.1\x00::1";
+    let args = crash.split(|&byte| byte == 0).map(|arg| String::from_utf8_lossy(arg).into());
+    let refused = reason(Config::from_args(args.collect::<Vec<String>>()));
+    assert!(refused.starts_with("Invalid bind address '12"), "{refused}");
+    for line in ["bind 127.0.0.1 \"\" ::1", "bind \"10.0.0.1 ::1\" ::2", "bind \"a'b\" ::1"] {
+        let refused = reason(from_text("bind-plain", line));
+        assert!(refused.starts_with("Invalid bind address"), "{line}: {refused}");
+    }
+    let mut config = Config::default();
+    assert!(config.set(b"bind", b"127.0.0.1  ::1").unwrap_err().contains("Invalid bind address"));
+    // Plain addresses, and `bind ""` for none, still load and rewrite to the same list.
+    for line in ["bind 10.0.0.1 -::1 *", "bind \"\""] {
+        let config = from_text("bind-plain", line).expect("valid");
+        let text = config.rewritten(line.as_bytes());
+        let again = Config::from_text(&text, Path::new("corekv.conf")).expect("rewritten");
+        assert_eq!(again.bind, config.bind, "{}", String::from_utf8_lossy(&text));
+    }
 }
 
 #[test]
