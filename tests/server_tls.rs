@@ -11,7 +11,7 @@ use std::process::Command;
 use std::sync::Arc;
 use std::time::Duration;
 
-use common::{Conn, Server, TempDir, corekv_start_failure, free_port, start_corekv};
+use common::{Conn, Server, TempDir, corekv_bin, corekv_start_failure, free_port, start_corekv};
 use corekv::protocol::Frame;
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, ServerName};
@@ -183,4 +183,45 @@ fn bad_certificate_files_refuse_to_start() {
     assert!(refused.contains("holds no certificate"), "{refused}");
     let unsupported = corekv_start_failure(&dir.0, &["--tls-auth-clients", "yes"]);
     assert!(unsupported.contains("client certificates are not supported"), "{unsupported}");
+}
+
+#[test]
+fn port_0_with_a_tls_port_serves_tls_only() {
+    let dir = TempDir::new("tls-only");
+    let Some((cert, key, ca)) = make_certificate(&dir.0) else { return };
+    let tls_port = free_port();
+    let _server = KillOnDrop(
+        Command::new(corekv_bin())
+            .args(["--port", "0", "--bind", "127.0.0.1", "--tls-port", &tls_port.to_string()])
+            .arg("--tls-cert-file")
+            .arg(&cert)
+            .arg("--tls-key-file")
+            .arg(&key)
+            .arg("--dir")
+            .arg(&dir.0)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    while TcpStream::connect(("127.0.0.1", tls_port)).is_err() {
+        assert!(std::time::Instant::now() < deadline, "the TLS port never opened");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let mut tls = TlsConn::new(tls_port, &ca);
+    assert_eq!(tls.call(&[b"PING"]), b"+PONG\r\n");
+    // No plain listener: INFO reports no TCP port.
+    let info = String::from_utf8(tls.call(&[b"INFO", b"server"])).unwrap();
+    assert!(info.contains("tcp_port:0\r\n"), "{info}");
+}
+
+/// A server process killed when the test ends, passing or not.
+struct KillOnDrop(std::process::Child);
+
+impl Drop for KillOnDrop {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
 }

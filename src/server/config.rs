@@ -98,7 +98,8 @@ Examples:
 #[derive(Clone, Debug, PartialEq)]
 pub struct Config {
     // Network.
-    /// `port`: TCP port, 0 to not listen on TCP (default 6379).
+    /// `port`: TCP port (default 6379). 0 with a `tls-port`: TLS only, as in Redis; 0 alone:
+    /// a free port the kernel picks (Redis would listen on no TCP port at all).
     pub port: u16,
     /// `tls-port`: a TLS port beside the plain one, 0 for none (default 0).
     pub tls_port: u16,

@@ -168,7 +168,10 @@ pub fn start(config: Config, config_file: Option<std::path::PathBuf>) -> io::Res
     }
     let mut listeners = Vec::new();
     let mut port = config.port;
-    for &ip in &ips {
+    // `port 0` with a `tls-port` serves TLS only, as in Redis; `port 0` alone takes a free
+    // port (what tests and embedders that want one ask for).
+    let plain_ips = if config.port == 0 && config.tls_port > 0 { &[][..] } else { &ips[..] };
+    for &ip in plain_ips {
         let listener = listen(SocketAddr::new(ip, port), config.tcp_backlog as i32)?;
         port = listener.local_addr()?.port();
         listeners.push(listener);
