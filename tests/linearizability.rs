@@ -729,11 +729,7 @@ fn server_during_active_expiry_is_linearizable() {
         assert!(Instant::now() < deadline, "active expiry left {size} keys");
         std::thread::sleep(Duration::from_millis(10));
     }
-    let stats = conn.call_str(&["INFO", "stats"]);
-    let expired: u64 = stats
-        .lines()
-        .find_map(|line| line.strip_prefix("expired_keys:"))
-        .and_then(|value| value.trim().parse().ok())
+    let expired = common::info_field(&mut conn, "stats", "expired_keys")
         .expect("INFO stats has expired_keys");
     assert!(expired > 0, "INFO expired_keys stayed 0 while keys expired");
 }

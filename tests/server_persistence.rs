@@ -702,12 +702,7 @@ fn evicted_keys_stay_evicted_after_a_restart() {
     for i in 0..20_000 {
         assert_eq!(conn.call_str(&["SET", &format!("key:{i}"), &value]), "+OK\r\n");
     }
-    let info = conn.call_str(&["INFO", "stats"]);
-    let evicted: u64 = info
-        .lines()
-        .find_map(|l| l.strip_prefix("evicted_keys:"))
-        .and_then(|v| v.trim().parse().ok())
-        .unwrap();
+    let evicted = common::info_field(&mut conn, "stats", "evicted_keys").unwrap();
     assert!(evicted > 10_000, "{evicted} keys evicted");
     let dbsize = conn.call_str(&["DBSIZE"]);
     let last = conn.call_str(&["GET", "key:19999"]);

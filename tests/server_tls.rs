@@ -11,8 +11,10 @@ use std::process::Command;
 use std::sync::Arc;
 use std::time::Duration;
 
-use common::{Conn, Server, TempDir, corekv_bin, corekv_start_failure, free_port, start_corekv};
-use corekv::protocol::Frame;
+use common::{
+    Conn, Server, TempDir, corekv_bin, corekv_start_failure, free_port, read_frame_from,
+    start_corekv,
+};
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, ServerName};
 
@@ -89,16 +91,7 @@ impl TlsConn {
     }
 
     fn read_reply(&mut self) -> Vec<u8> {
-        loop {
-            if let Some((frame, used)) = Frame::decode(&self.buffer).expect("valid RESP") {
-                self.buffer.drain(..used);
-                return frame.to_bytes();
-            }
-            let mut chunk = [0u8; 64 * 1024];
-            let n = self.stream.read(&mut chunk).expect("read a reply");
-            assert!(n > 0, "connection closed while waiting for a reply");
-            self.buffer.extend_from_slice(&chunk[..n]);
-        }
+        read_frame_from(&mut self.stream, &mut self.buffer).to_bytes()
     }
 
     fn call(&mut self, args: &[&[u8]]) -> Vec<u8> {

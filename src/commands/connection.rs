@@ -244,9 +244,8 @@ fn authenticate<A: Access>(
         _ => {
             // The name is logged, never the password.
             tracing::info!(client = ctx.client.id, "authentication failed");
-            let mut info = String::new();
-            crate::commands::describe_client(ctx.shared, &ctx.client.info, Some("auth"), &mut info);
-            ctx.shared.acl.log_auth_failure(user, info.trim_end().to_owned());
+            let info = crate::commands::client_info_line(ctx.shared, &ctx.client.info, "auth");
+            ctx.shared.acl.log_auth_failure(user, info);
             Err("WRONGPASS invalid username-password pair or user is disabled.")
         }
     }

@@ -29,7 +29,7 @@ mod table;
 mod zsets;
 
 pub use server_cmds::acl_categories;
-pub(crate) use server_cmds::describe_client;
+pub(crate) use server_cmds::client_info_line;
 pub use table::{Command, CommandTable, Flags, Handlers, KeySpec};
 
 /// Everything a command handler sees.

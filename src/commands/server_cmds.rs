@@ -21,7 +21,7 @@ mod observe;
 mod persistence;
 
 pub(super) use client::{CLIENT_SUBCOMMANDS, client_command};
-pub(crate) use client::{all_clients, close_client, describe_client};
+pub(crate) use client::{all_clients, client_info_line, close_client};
 pub use command::acl_categories;
 
 /// A container's subcommands with Redis's arities (the name of the container included).

@@ -109,9 +109,7 @@ impl<'a> Runner<'a> {
             && !command.flags.contains(Flags::NO_AUTH)
             && let Err(denied) = shared.acl.check(user, command, args)
         {
-            let mut info = String::new();
-            crate::commands::describe_client(shared, &client.info, Some(command.name), &mut info);
-            let info = info.trim_end().to_owned();
+            let info = crate::commands::client_info_line(shared, &client.info, command.name);
             shared.acl.log_denial(&denied, &user.name, client.multi.is_some(), info);
             self.reject(client, out, Some(command), denied.error_text().as_bytes());
             return;

@@ -380,7 +380,7 @@ impl Worker {
                             self.on_readable(token);
                         }
                         if event.is_writable() {
-                            self.on_writable(token);
+                            self.after_output(token);
                         }
                     }
                 }
@@ -631,10 +631,6 @@ impl Worker {
             self.close(token);
             return;
         }
-        self.after_output(token);
-    }
-
-    fn on_writable(&mut self, token: usize) {
         self.after_output(token);
     }
 

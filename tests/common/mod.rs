@@ -209,16 +209,7 @@ impl Conn {
 
     /// Reads one reply frame.
     pub fn read_frame(&mut self) -> Frame {
-        loop {
-            if let Some((frame, used)) = Frame::decode(&self.buffer).expect("valid RESP") {
-                self.buffer.drain(..used);
-                return frame;
-            }
-            let mut chunk = [0u8; 64 * 1024];
-            let n = self.stream.read(&mut chunk).expect("read reply");
-            assert!(n > 0, "connection closed while waiting for a reply");
-            self.buffer.extend_from_slice(&chunk[..n]);
-        }
+        read_frame_from(&mut self.stream, &mut self.buffer)
     }
 
     /// Reads one reply and returns its exact bytes.
@@ -250,6 +241,28 @@ impl Conn {
             }
         }
     }
+}
+
+/// Reads one RESP frame from `stream`, keeping what follows it in `buffer` (plain TCP or a TLS
+/// stream alike).
+pub fn read_frame_from(stream: &mut impl Read, buffer: &mut Vec<u8>) -> Frame {
+    loop {
+        if let Some((frame, used)) = Frame::decode(buffer).expect("valid RESP") {
+            buffer.drain(..used);
+            return frame;
+        }
+        let mut chunk = [0u8; 64 * 1024];
+        let n = stream.read(&mut chunk).expect("read reply");
+        assert!(n > 0, "connection closed while waiting for a reply");
+        buffer.extend_from_slice(&chunk[..n]);
+    }
+}
+
+/// An `INFO section` field as a number (`evicted_keys`, `expired_keys`, ...).
+pub fn info_field(conn: &mut Conn, section: &str, field: &str) -> Option<u64> {
+    let info = conn.call_str(&["INFO", section]);
+    let prefix = format!("{field}:");
+    info.lines().find_map(|line| line.strip_prefix(&prefix)).and_then(|v| v.trim().parse().ok())
 }
 
 /// Sends the same commands to both servers and asserts byte-identical replies.

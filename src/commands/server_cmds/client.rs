@@ -205,14 +205,17 @@ fn list<A: Access>(ctx: &mut Ctx<'_, A>, args: &[&[u8]]) {
     ctx.reply().verbatim(*b"txt", text.as_bytes());
 }
 
+/// The CLIENT LIST line of `info` as one string without its newline (ACL LOG's client-info).
+pub(crate) fn client_info_line(shared: &Shared, info: &ClientInfo, running: &str) -> String {
+    let mut line = String::new();
+    describe_client(shared, info, Some(running), &mut line);
+    line.truncate(line.trim_end().len());
+    line
+}
+
 /// Appends one CLIENT LIST line (Redis 7.0's fields and order). `running` names the command
 /// the client is executing (the caller's own CLIENT LIST / INFO), else its last command.
-pub(crate) fn describe_client(
-    shared: &Shared,
-    info: &ClientInfo,
-    running: Option<&str>,
-    out: &mut String,
-) {
+fn describe_client(shared: &Shared, info: &ClientInfo, running: Option<&str>, out: &mut String) {
     // Relaxed throughout: informational figures.
     let load = |value: &std::sync::atomic::AtomicUsize| value.load(Ordering::Relaxed);
     let (sub, psub) = (load(&info.sub), load(&info.psub));

@@ -211,12 +211,14 @@ impl Acl {
         Ok(acl)
     }
 
-    /// Checks a `user` directive's modifiers without a server (configuration loading).
+    /// Checks a `user` directive's modifiers without a server (configuration loading). The
+    /// built-in command table's slots are built once for every such check.
     pub fn validate(modifiers: &[&[u8]]) -> Result<(), String> {
-        let slots = Slots::new(crate::commands::CommandTable::new(&[]).all());
-        let mut rules = Rules::new(&slots);
+        static SLOTS: std::sync::LazyLock<Slots> =
+            std::sync::LazyLock::new(|| Slots::new(crate::commands::CommandTable::new(&[]).all()));
+        let mut rules = Rules::new(&SLOTS);
         for modifier in modifiers {
-            rules.apply(&slots, modifier).map_err(|error| modifier_error(modifier, error))?;
+            rules.apply(&SLOTS, modifier).map_err(|error| modifier_error(modifier, error))?;
         }
         Ok(())
     }

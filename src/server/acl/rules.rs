@@ -269,7 +269,7 @@ impl Rules {
             if !Slots::is_category(category) {
                 return Err(UNKNOWN);
             }
-            for slot in slots.in_category(category).collect::<Vec<_>>() {
+            for slot in slots.in_category(category) {
                 self.set(slot, allow);
             }
             return Ok(());
@@ -278,7 +278,7 @@ impl Rules {
         match slots.command_of(slot) {
             // A whole command includes its subcommands.
             Some(command) if !slots.is_subcommand(slot) => {
-                for member in slots.family(command).collect::<Vec<_>>() {
+                for member in slots.family(command) {
                     self.set(member, allow);
                 }
             }
@@ -329,7 +329,7 @@ impl Rules {
             let Some((index, _, _)) = best else { break };
             applied[index] = true;
             let category = super::slots::CATEGORIES[index];
-            for slot in slots.in_category(category).collect::<Vec<_>>() {
+            for slot in slots.in_category(category) {
                 fake.set(slot, additive);
                 scratch.set(slot, !additive);
             }
@@ -337,7 +337,7 @@ impl Rules {
             out.push_str(category);
         }
         for command in slots.commands_by_name() {
-            for slot in slots.family(command).collect::<Vec<_>>() {
+            for slot in slots.family(command) {
                 let allowed = self.allows(slot);
                 if allowed == fake.allows(slot) {
                     continue;
@@ -347,7 +347,7 @@ impl Rules {
                 if slots.is_subcommand(slot) {
                     fake.set(slot, allowed);
                 } else {
-                    for member in slots.family(command).collect::<Vec<_>>() {
+                    for member in slots.family(command) {
                         fake.set(member, allowed);
                     }
                 }
