@@ -1,7 +1,9 @@
-//! The harness issue's workloads through `corekv-bench`'s HDR harness, on two targets in one
-//! run: the embedded engine in this process, and a `corekv-server` on a loopback port. The
-//! two rows of a workload locate a loss (server <= engine): what the server adds on top of
-//! the engine is the protocol, the sockets and the client sharing the machine.
+//! The harness issue's workloads through `corekv-bench`'s HDR harness, on several targets in
+//! one run: the embedded engine in this process, and a `corekv-server` on a loopback port in
+//! each persistence mode (memory-only, and AOF with `appendfsync everysec` and `always`). The
+//! rows of a workload locate a loss: the server against the engine is what the protocol, the
+//! sockets and the client sharing the machine add; a persistent mode against memory-only is
+//! what durability adds.
 //!
 //! Workloads ([`Preset`], the same as `corekv-bench --preset NAME` against any server):
 //! single-key writes (`set`), batched writes (`mset-1000`: one MSET of 1,000 keys;
@@ -12,22 +14,25 @@
 //! [`CONNECTIONS`] connections from one client thread, so the server's workers keep the other
 //! core. Latency is per operation (an MSET of 1,000 keys is one operation), from its send.
 //!
-//! Run: `cargo bench --bench harness` (about 30 s: 9 runs of 0.5 s warm-up and 2 s measured).
+//! Run: `cargo bench --bench harness` (about 50 s: 19 runs of 0.5 s warm-up and 2 s measured).
 //! Without `--bench` (as `cargo test` runs it: `test = true` in Cargo.toml) each run is 0.2 s,
 //! a smoke test that fails on any error reply, a dead server or a run that measured nothing.
 //!
 //! Environment:
 //! - `HARNESS_SECONDS`: measured seconds per run (default 2).
 //! - `HARNESS_TARGETS`: `embedded`, `server` or both, comma-separated (default both).
+//! - `HARNESS_MODES`: the server's modes, comma-separated, from `memory`, `aof-no`,
+//!   `aof-everysec`, `aof-always` (default `memory,aof-everysec,aof-always`). One server per
+//!   mode, each in its own directory; AOF modes add `--appendonly yes --appendfsync X`.
 //! - `HARNESS_JSON_DIR`: also write each run's `corekv-bench` JSON report there
-//!   (`<target>-<preset>.json`, labelled `embedded` / `corekv-server`), for
-//!   `corekv-bench chart`.
+//!   (`<target>-<preset>.json`, labelled `embedded`, `corekv-server` (memory-only) and
+//!   `corekv-server+aof-always` and so on), for `corekv-bench chart`.
 //! - `COREKV_BIN`: the server binary (default: the `corekv-server` cargo built beside this
 //!   bench); `COREKV_ARGS`: extra server flags, split on spaces (`--workers 1`).
 //!
-//! The server binds 127.0.0.1 on a free port, runs memory-only in a private temp dir (its
-//! stderr goes to `server.log` there, shown if it fails), and is killed (by its `Child`
-//! handle) when the bench ends, fails or panics.
+//! Each server binds 127.0.0.1 on a free port, runs in a private temp dir (its stderr goes to
+//! `server.log` there, shown if it fails; its AOF is written there), and is killed (by its
+//! `Child` handle) when the bench ends, fails or panics.
 
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
@@ -60,8 +65,12 @@ struct Server {
 }
 
 impl Server {
-    fn start(binary: &Path, extra: &[String]) -> Result<Server, String> {
-        let directory = std::env::temp_dir().join(format!("corekv-harness-{}", std::process::id()));
+    fn start(binary: &Path, mode: Mode, extra: &[String]) -> Result<Server, String> {
+        let directory = std::env::temp_dir().join(format!(
+            "corekv-harness-{}-{}",
+            std::process::id(),
+            mode.name()
+        ));
         std::fs::create_dir_all(&directory)
             .map_err(|error| format!("cannot create {}: {error}", directory.display()))?;
         // Bound then released: another process could take the port in between, which shows
@@ -75,7 +84,8 @@ impl Server {
             .map_err(|error| format!("cannot create {}: {error}", log_path.display()))?;
         let child = Command::new(binary)
             .args(["--port", &port.to_string(), "--bind", "127.0.0.1"])
-            .args(["--save", "", "--appendonly", "no"])
+            .args(["--save", ""])
+            .args(mode.flags())
             .args(extra)
             .current_dir(&directory)
             .stdout(Stdio::null())
@@ -158,22 +168,52 @@ fn server_binary() -> Result<PathBuf, String> {
     }
 }
 
+/// A server's persistence mode.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Mode {
+    Memory,
+    Aof(&'static str),
+}
+
+impl Mode {
+    const NAMES: [&'static str; 4] = ["memory", "aof-no", "aof-everysec", "aof-always"];
+
+    fn parse(name: &str) -> Option<Mode> {
+        match name {
+            "memory" => Some(Mode::Memory),
+            "aof-no" => Some(Mode::Aof("no")),
+            "aof-everysec" => Some(Mode::Aof("everysec")),
+            "aof-always" => Some(Mode::Aof("always")),
+            _ => None,
+        }
+    }
+
+    fn name(self) -> String {
+        match self {
+            Mode::Memory => "memory".to_owned(),
+            Mode::Aof(fsync) => format!("aof-{fsync}"),
+        }
+    }
+
+    fn flags(self) -> Vec<&'static str> {
+        match self {
+            Mode::Memory => vec!["--appendonly", "no"],
+            Mode::Aof(fsync) => vec!["--appendonly", "yes", "--appendfsync", fsync],
+        }
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq)]
 enum Which {
     Embedded,
     Server,
 }
 
-impl Which {
-    /// The target's name in the table, the JSON reports and their file names: `embedded`, or
-    /// the server binary's file name (`corekv-server`; `redis-server` under
-    /// `COREKV_BIN=/usr/bin/redis-server`).
-    fn label(self, settings: &Settings) -> &str {
-        match self {
-            Which::Embedded => "embedded",
-            Which::Server => &settings.server_label,
-        }
-    }
+/// One row's target: the embedded engine, or the server started in mode `.0`.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Row {
+    Embedded,
+    Server(usize),
 }
 
 struct Settings {
@@ -181,8 +221,25 @@ struct Settings {
     seconds: f64,
     warmup: Duration,
     targets: Vec<Which>,
+    modes: Vec<Mode>,
     json_dir: Option<PathBuf>,
     server_args: Vec<String>,
+}
+
+impl Settings {
+    /// The row's name in the table, the JSON reports and their file names: `embedded`, or the
+    /// server binary's file name (`corekv-server`; `redis-server` under
+    /// `COREKV_BIN=/usr/bin/redis-server`), with `+aof-always` and so on for a persistent
+    /// mode.
+    fn label(&self, row: Row) -> String {
+        match row {
+            Row::Embedded => "embedded".to_owned(),
+            Row::Server(index) => match self.modes[index] {
+                Mode::Memory => self.server_label.clone(),
+                mode => format!("{}+{}", self.server_label, mode.name()),
+            },
+        }
+    }
 }
 
 fn settings() -> Result<Settings, String> {
@@ -208,6 +265,18 @@ fn settings() -> Result<Settings, String> {
             .collect::<Result<Vec<_>, _>>()?,
         Err(_) => vec![Which::Embedded, Which::Server],
     };
+    let modes = match std::env::var("HARNESS_MODES") {
+        Ok(text) => text
+            .split(',')
+            .map(|name| {
+                Mode::parse(name.trim()).ok_or(format!(
+                    "HARNESS_MODES: unknown mode {name:?} (expected one of {})",
+                    Mode::NAMES.join(", ")
+                ))
+            })
+            .collect::<Result<Vec<_>, _>>()?,
+        Err(_) => vec![Mode::Memory, Mode::Aof("everysec"), Mode::Aof("always")],
+    };
     let json_dir = std::env::var_os("HARNESS_JSON_DIR").map(PathBuf::from);
     let server_args = std::env::var("COREKV_ARGS")
         .map(|text| text.split_whitespace().map(str::to_owned).collect())
@@ -215,18 +284,18 @@ fn settings() -> Result<Settings, String> {
     let server_label = std::env::var_os("COREKV_BIN")
         .and_then(|path| Some(Path::new(&path).file_name()?.to_string_lossy().into_owned()))
         .unwrap_or_else(|| "corekv-server".to_owned());
-    Ok(Settings { server_label, seconds, warmup, targets, json_dir, server_args })
+    Ok(Settings { server_label, seconds, warmup, targets, modes, json_dir, server_args })
 }
 
-/// The workload and load of `preset` on `which` (see the module doc).
-fn configure(preset: Preset, which: Which, settings: &Settings) -> (Workload, Load) {
+/// The workload and load of `preset` on `row` (see the module doc).
+fn configure(preset: Preset, row: Row, settings: &Settings) -> (Workload, Load) {
     let mut workload =
         Workload { keys: 100_000, key_size: 16, value_size: 32, ..Workload::default() };
     let mut load = Load {
         connections: CONNECTIONS,
-        threads: match which {
-            Which::Embedded => std::thread::available_parallelism().map_or(1, usize::from),
-            Which::Server => 1,
+        threads: match row {
+            Row::Embedded => std::thread::available_parallelism().map_or(1, usize::from),
+            Row::Server(_) => 1,
         },
         stop: Stop::Duration(Duration::from_secs_f64(settings.seconds)),
         warmup: settings.warmup,
@@ -247,54 +316,62 @@ fn keys_per_op(preset: Preset) -> f64 {
 
 fn run() -> Result<(), String> {
     let settings = settings()?;
-    let mut server = match settings.targets.contains(&Which::Server) {
-        true => Some(Server::start(&server_binary()?, &settings.server_args)?),
-        false => None,
-    };
+    let mut servers = Vec::new();
+    let mut rows = Vec::new();
+    if settings.targets.contains(&Which::Embedded) {
+        rows.push(Row::Embedded);
+    }
+    if settings.targets.contains(&Which::Server) {
+        let binary = server_binary()?;
+        for (index, &mode) in settings.modes.iter().enumerate() {
+            servers.push(Server::start(&binary, mode, &settings.server_args)?);
+            rows.push(Row::Server(index));
+        }
+    }
     if let Some(directory) = &settings.json_dir {
         std::fs::create_dir_all(directory)
             .map_err(|error| format!("cannot create {}: {error}", directory.display()))?;
     }
     println!(
-        "harness: {} s measured + {:.2} s warm-up per run, closed loop; server: {} connections \
-         from 1 thread{}",
+        "harness: {} s measured + {:.2} s warm-up per run, closed loop; servers: {} connections \
+         from 1 thread, on 127.0.0.1",
         settings.seconds,
         settings.warmup.as_secs_f64(),
         CONNECTIONS,
-        server.as_ref().map_or(String::new(), |server| format!(", 127.0.0.1:{}", server.port))
     );
+    let width = rows.iter().map(|&row| settings.label(row).len()).max().unwrap_or(0).max(14);
     println!(
-        "{:<18} {:<14} {:>12} {:>12} {:>10} {:>10} {:>10} {:>8}",
+        "{:<18} {:<width$} {:>12} {:>12} {:>10} {:>10} {:>10} {:>8}",
         "workload", "target", "ops/s", "keys/s", "p50 us", "p99 us", "p99.9 us", "errors"
     );
     let mut failures = 0u64;
     for preset in Preset::ALL {
-        for &which in &settings.targets {
-            if which == Which::Embedded && !preset.embeddable() {
+        for &row in &rows {
+            if row == Row::Embedded && !preset.embeddable() {
                 continue;
             }
-            let target = match (&server, which) {
-                (_, Which::Embedded) => Target::Embedded,
-                (Some(server), Which::Server) => format!("resp://127.0.0.1:{}", server.port)
+            let label = settings.label(row);
+            let target = match row {
+                Row::Embedded => Target::Embedded,
+                Row::Server(index) => format!("resp://127.0.0.1:{}", servers[index].port)
                     .parse()
                     .map_err(|error| format!("{error}"))?,
-                (None, Which::Server) => unreachable!("a server is started when it is a target"),
             };
-            let (workload, load) = configure(preset, which, &settings);
+            let (workload, load) = configure(preset, row, &settings);
             let result = bench::run(&target, &workload, &load)
-                .map_err(|error| format!("{preset} on {}: {error}", which.label(&settings)))?;
-            if let Some(server) = server.as_mut() {
-                server.check_alive()?;
+                .map_err(|error| format!("{preset} on {label}: {error}"))?;
+            if let Row::Server(index) = row {
+                servers[index].check_alive()?;
             }
             let command_line = vec![format!("cargo bench --bench harness ({preset})")];
             let mut report = Report::new(&target, &workload, &load, &result, command_line);
-            report.label = Some(which.label(&settings).to_owned());
+            report.label = Some(label.clone());
             let overall = &report.results.overall;
             let latency = &overall.latency_us;
             println!(
-                "{:<18} {:<14} {:>12.0} {:>12.0} {:>10.1} {:>10.1} {:>10.1} {:>8}",
+                "{:<18} {:<width$} {:>12.0} {:>12.0} {:>10.1} {:>10.1} {:>10.1} {:>8}",
                 preset.name(),
-                which.label(&settings),
+                label,
                 overall.ops_per_s,
                 overall.ops_per_s * keys_per_op(preset),
                 latency.p50,
@@ -308,7 +385,7 @@ fn run() -> Result<(), String> {
             }
             failures += overall.errors;
             if let Some(directory) = &settings.json_dir {
-                let name = format!("{}-{}.json", which.label(&settings), preset.name());
+                let name = format!("{label}-{}.json", preset.name());
                 report.write_json(&directory.join(name)).map_err(|error| error.to_string())?;
             }
         }

@@ -1,4 +1,13 @@
-//! The RESP layer alone: parsing pipelines of 16 requests and encoding 16 bulk replies.
+//! The RESP layer alone: parsing pipelines of 16 requests and encoding 16 bulk replies, with
+//! the `redis` crate (the most used Rust client) as the peer in the same run.
+//!
+//! - `parse/corekv/*`: the server's `RequestParser`, borrowing every argument from the input.
+//! - `parse/redis-crate/*`: `redis::Parser::parse_value` over the same bytes (RESP arrays of
+//!   bulk strings are the same frames whichever side sends them); it builds an owned
+//!   `redis::Value` per request. It has no inline-command form, so that row is corekv's alone.
+//! - `encode/*`: corekv's reply `Encoder` (bulk and integer replies); `encode/*/set_x16`
+//!   encodes 16 SET commands with `write_command` (the AOF's payloads, and corekv-bench's
+//!   requests) against `redis::Cmd::write_packed_command`.
 //!
 //! Run: `cargo bench --bench parser`. Throughput is reported in bytes; commands per second are
 //! 16 times the iterations per second criterion prints as `time`.
@@ -6,7 +15,7 @@
 use std::hint::black_box;
 
 use corekv::protocol::{Encoder, Protocol, RequestParser, write_command};
-use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 
 const PIPELINE: usize = 16;
 
@@ -29,6 +38,28 @@ fn parse_all(parser: &mut RequestParser, input: &[u8]) -> usize {
     args
 }
 
+/// The same as [`parse_all`] with the `redis` crate's parser.
+fn parse_all_redis(input: &[u8]) -> usize {
+    let mut reader = input;
+    let mut parser = redis::Parser::new();
+    let mut args = 0;
+    while !reader.is_empty() {
+        match parser.parse_value(&mut reader) {
+            Ok(redis::Value::Array(items)) => {
+                args += items
+                    .iter()
+                    .map(|item| match black_box(item) {
+                        redis::Value::BulkString(bytes) => bytes.len().min(1),
+                        _ => 0,
+                    })
+                    .sum::<usize>()
+            }
+            other => panic!("not a request: {other:?}"),
+        }
+    }
+    args
+}
+
 fn parse(c: &mut Criterion) {
     let value = [b'v'; 32];
     let set = pipeline(|i| {
@@ -43,7 +74,16 @@ fn parse(c: &mut Criterion) {
     for (name, input) in [("set_x16", &set), ("get_x16", &get), ("inline_get_x16", &inline)] {
         group.throughput(Throughput::Bytes(input.len() as u64));
         let mut parser = RequestParser::default();
-        group.bench_function(name, |b| b.iter(|| parse_all(&mut parser, black_box(input))));
+        group.bench_function(BenchmarkId::new("corekv", name), |b| {
+            b.iter(|| parse_all(&mut parser, black_box(input)))
+        });
+    }
+    for (name, input) in [("set_x16", &set), ("get_x16", &get)] {
+        group.throughput(Throughput::Bytes(input.len() as u64));
+        assert_eq!(parse_all_redis(input), parse_all(&mut RequestParser::default(), input));
+        group.bench_function(BenchmarkId::new("redis-crate", name), |b| {
+            b.iter(|| parse_all_redis(black_box(input)))
+        });
     }
     group.finish();
 }
@@ -53,7 +93,7 @@ fn encode(c: &mut Criterion) {
     let mut out = Vec::with_capacity(4096);
     let mut group = c.benchmark_group("encode");
     group.throughput(Throughput::Bytes(PIPELINE as u64 * (32 + 9)));
-    group.bench_function("bulk32_x16", |b| {
+    group.bench_function(BenchmarkId::new("corekv", "bulk32_x16"), |b| {
         b.iter(|| {
             out.clear();
             let mut encoder = Encoder::new(&mut out, Protocol::Resp2);
@@ -63,12 +103,52 @@ fn encode(c: &mut Criterion) {
             black_box(out.len())
         })
     });
-    group.bench_function("integer_x16", |b| {
+    group.bench_function(BenchmarkId::new("corekv", "integer_x16"), |b| {
         b.iter(|| {
             out.clear();
             let mut encoder = Encoder::new(&mut out, Protocol::Resp2);
             for i in 0..PIPELINE as i64 {
                 encoder.integer(black_box(1000 + i));
+            }
+            black_box(out.len())
+        })
+    });
+    let value = [b'v'; 32];
+    let commands: Vec<[Vec<u8>; 3]> = (0..PIPELINE)
+        .map(|i| [b"SET".to_vec(), format!("key:{:06}", 123 + i).into_bytes(), value.to_vec()])
+        .collect();
+    let mut packed_bytes = Vec::new();
+    for args in &commands {
+        write_command(&mut packed_bytes, args);
+    }
+    group.throughput(Throughput::Bytes(packed_bytes.len() as u64));
+    group.bench_function(BenchmarkId::new("corekv", "set_x16"), |b| {
+        b.iter(|| {
+            out.clear();
+            for args in &commands {
+                write_command(&mut out, black_box(args));
+            }
+            black_box(out.len())
+        })
+    });
+    let packed: Vec<redis::Cmd> = commands
+        .iter()
+        .map(|[_, key, value]| {
+            let mut cmd = redis::cmd("SET");
+            cmd.arg(key.as_slice()).arg(value.as_slice());
+            cmd
+        })
+        .collect();
+    out.clear();
+    for cmd in &packed {
+        cmd.write_packed_command(&mut out);
+    }
+    assert_eq!(out, packed_bytes, "the two encoders write the same bytes");
+    group.bench_function(BenchmarkId::new("redis-crate", "set_x16"), |b| {
+        b.iter(|| {
+            out.clear();
+            for cmd in black_box(&packed) {
+                cmd.write_packed_command(&mut out);
             }
             black_box(out.len())
         })

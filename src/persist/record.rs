@@ -19,8 +19,6 @@
 //! The payload is plain RESP, so a record is readable with `cat` and replays through the same
 //! command path as a client's request.
 
-use std::fmt::Write as _;
-
 /// The first line of every AOF file this version writes.
 pub const FILE_HEADER: &[u8] = b"#corekv-aof 1\r\n";
 /// The file header's prefix, shared by every format version.
@@ -46,18 +44,35 @@ pub struct Header {
 }
 
 /// Appends one record to `out`.
+///
+/// Every write of a persistent server passes here, so the header is built with `itoa` and a
+/// hex table rather than `write!` (which took four fifths of the record's cost:
+/// `cargo bench --bench aof`, `record-encode`).
 pub fn encode(out: &mut Vec<u8>, seq: u64, ms: u64, db: usize, payload: &[u8]) {
-    let mut prefix = String::with_capacity(MAX_HEADER_LEN);
-    // Writing to a String cannot fail.
-    let _ = write!(prefix, "#{seq} {ms} {db} {} ", payload.len());
+    let start = out.len();
+    out.reserve(MAX_HEADER_LEN + payload.len());
+    let mut number = itoa::Buffer::new();
+    out.push(b'#');
+    for field in [seq, ms, db as u64, payload.len() as u64] {
+        out.extend_from_slice(number.format(field).as_bytes());
+        out.push(b' ');
+    }
     let mut crc = crc32fast::Hasher::new();
-    crc.update(prefix.as_bytes());
+    crc.update(&out[start..]);
     crc.update(payload);
-    out.extend_from_slice(prefix.as_bytes());
-    let _ = write!(prefix, "{:08x}", crc.finalize());
-    out.extend_from_slice(&prefix.as_bytes()[prefix.len() - 8..]);
+    out.extend_from_slice(&hex8(crc.finalize()));
     out.extend_from_slice(b"\r\n");
     out.extend_from_slice(payload);
+}
+
+/// `value` as eight lowercase hex digits.
+fn hex8(value: u32) -> [u8; 8] {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let mut text = [0u8; 8];
+    for (i, digit) in text.iter_mut().enumerate() {
+        *digit = DIGITS[((value >> (28 - 4 * i)) & 0xf) as usize];
+    }
+    text
 }
 
 /// What is at the start of `bytes` (a position in a file where a record should begin).
@@ -165,6 +180,35 @@ mod tests {
         assert_eq!((header.seq, header.ms, header.db, header.len), (17, 1_763_916_000_123, 3, 27));
         assert_eq!(decoded, payload);
         assert_eq!(used, bytes.len());
+    }
+
+    /// The header as the format describes it, built the slow, obvious way.
+    fn reference(seq: u64, ms: u64, db: usize, payload: &[u8]) -> Vec<u8> {
+        let prefix = format!("#{seq} {ms} {db} {} ", payload.len());
+        let mut crc = crc32fast::Hasher::new();
+        crc.update(prefix.as_bytes());
+        crc.update(payload);
+        let mut out = format!("{prefix}{:08x}\r\n", crc.finalize()).into_bytes();
+        out.extend_from_slice(payload);
+        out
+    }
+
+    #[test]
+    fn encoding_matches_the_format_text() {
+        let payloads: [&[u8]; 3] = [b"", b"*1\r\n$4\r\nPING\r\n", &[0xffu8; 300]];
+        for seq in [0, 1, 9, 10, 99, 100, 123_456_789, u64::MAX] {
+            for (ms, db) in [(0, 0), (1_763_916_000_123, 15), (u64::MAX, usize::MAX)] {
+                for payload in payloads {
+                    let mut out = b"earlier bytes".to_vec();
+                    encode(&mut out, seq, ms, db, payload);
+                    assert_eq!(&out[..13], b"earlier bytes");
+                    assert_eq!(out[13..], reference(seq, ms, db, payload), "seq {seq} ms {ms}");
+                }
+            }
+        }
+        // The hex digits of every nibble value, in order.
+        assert_eq!(&hex8(0x0123_4567), b"01234567");
+        assert_eq!(&hex8(0x89ab_cdef), b"89abcdef");
     }
 
     #[test]
