@@ -8,6 +8,8 @@
 # results/criterion-peers.notes.md (hand-written reading), if present, is appended.
 #
 # Usage: scripts/bench-peers.sh [runs]
+#        scripts/bench-peers.sh --render    (the md again from the JSON, e.g. after editing the
+#                                           notes file)
 # Environment: BENCHES (default "parser skiplist aof"), CRITERION_ARGS (passed after `--`,
 # e.g. "--warm-up-time 0.5 --measurement-time 1" for a quick look).
 set -euo pipefail
@@ -20,6 +22,65 @@ COMMAND="$0"; if (($#)); then COMMAND+="$(printf " %q" "$@")"; fi
 mkdir -p "$OUT_DIR"
 WORK="$(mktemp -d)"
 trap 'rm -rf "$WORK"' EXIT
+
+# Writes $OUT_DIR/criterion-peers.md from $OUT_DIR/criterion-peers.json, rows in the benches'
+# order (parser, skiplist, aof), corekv first in each row.
+render() {
+    python3 - "$OUT_DIR" <<'PY'
+import json, os, sys
+out_dir = sys.argv[1]
+report = json.load(open(os.path.join(out_dir, "criterion-peers.json")))
+ORDER = ["parse/", "encode/", "zadd/", "zscore-update/", "zrank/", "zrange-index/",
+         "record-encode/", "writer-batch/"]
+
+def place(row):
+    return next((i for i, prefix in enumerate(ORDER) if row.startswith(prefix)), len(ORDER)), row
+
+def fmt_ns(ns):
+    for unit, scale in (("s", 1e9), ("ms", 1e6), ("µs", 1e3)):
+        if ns >= scale:
+            return f"{ns / scale:.3g} {unit}"
+    return f"{ns:.3g} ns"
+
+benches = report["benches"]
+lines = [
+    "# corekv's hot paths against their peers (criterion, same run)",
+    "",
+    f"Benches: {', '.join(f'`benches/{b}.rs`' for b in benches)} (each file's doc comment "
+    "describes its rows and peers). Time per iteration: the median over runs of criterion's "
+    "median, min..max over runs in parentheses. Speed-up: the peer's time over corekv's, per "
+    "run, then the median (above 1: corekv is faster).",
+    "",
+    "| row | contestant | time per iteration | corekv speed-up vs it |",
+    "|---|---|---:|---:|",
+]
+for row in sorted(report["rows"], key=place):
+    entry = report["rows"][row]
+    for name in sorted(entry["ns"], key=lambda n: (n != "corekv", n)):
+        t = entry["ns"][name]
+        time_text = f'{fmt_ns(t["median"])} ({fmt_ns(t["min"])}..{fmt_ns(t["max"])})'
+        ratio = entry["corekv_speedup"].get(name)
+        ratio_text = (f'{ratio["median"]:.2f}x ({ratio["min"]:.2f}..{ratio["max"]:.2f})'
+                      if ratio else "")
+        lines.append(f"| {row} | {name} | {time_text} | {ratio_text} |")
+lines += [
+    "",
+    f"Machine: {report['machine']}. Date: {report['date']}. Commit: {report['commit']}.",
+    f"Load average (1/5/15 min) before each run: {'; '.join(report['load_average_before_runs'])}.",
+    "",
+    f"Command: `{report['command']}`",
+]
+notes = os.path.join(out_dir, "criterion-peers.notes.md")
+if os.path.exists(notes):
+    lines += ["", open(notes).read().rstrip()]
+open(os.path.join(out_dir, "criterion-peers.md"), "w").write("\n".join(lines) + "\n")
+PY
+}
+if [[ "${1:-}" == --render ]]; then
+    render
+    echo "== wrote $OUT_DIR/criterion-peers.md from $OUT_DIR/criterion-peers.json" >&2
+    exit 0
+fi
 
 bench_flags=()
 for bench in $BENCHES; do bench_flags+=(--bench "$bench"); done
@@ -82,46 +143,11 @@ commit = subprocess.run(["git", "rev-parse", "--short=12", "HEAD"], capture_outp
                         text=True).stdout.strip()
 machine = f"{os.cpu_count()} CPUs, {cpu}, Linux {os.uname().release}"
 date = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
+dirty = subprocess.run(["git", "diff", "--quiet", "HEAD", "--", ".", ":!results"]).returncode != 0
 json.dump({"command": command, "benches": benches.split(), "runs": runs, "machine": machine,
-           "date": date, "commit": commit, "load_average_before_runs": loads, "rows": rows},
+           "date": date, "commit": commit + (" (dirty)" if dirty else ""),
+           "load_average_before_runs": loads, "rows": rows},
           open(os.path.join(out_dir, "criterion-peers.json"), "w"), indent=1)
-
-def fmt_ns(ns):
-    for unit, scale in (("s", 1e9), ("ms", 1e6), ("µs", 1e3)):
-        if ns >= scale:
-            return f"{ns / scale:.3g} {unit}"
-    return f"{ns:.3g} ns"
-
-lines = [
-    "# corekv's hot paths against their peers (criterion, same run)",
-    "",
-    f"Benches: {', '.join(f'`benches/{b}.rs`' for b in benches.split())} (each file's doc comment "
-    "describes its rows and peers). Time per iteration: the median over runs of criterion's "
-    "median, min..max over runs in parentheses. Speed-up: the peer's time over corekv's, per "
-    "run, then the median (above 1: corekv is faster).",
-    "",
-    "| row | contestant | time per iteration | corekv speed-up vs it |",
-    "|---|---|---:|---:|",
-]
-for row, entry in rows.items():
-    names = sorted(entry["ns"], key=lambda n: (n != "corekv", n))
-    for name in names:
-        t = entry["ns"][name]
-        time_text = f'{fmt_ns(t["median"])} ({fmt_ns(t["min"])}..{fmt_ns(t["max"])})'
-        ratio = entry["corekv_speedup"].get(name)
-        ratio_text = (f'{ratio["median"]:.2f}x ({ratio["min"]:.2f}..{ratio["max"]:.2f})'
-                      if ratio else "")
-        lines.append(f"| {row} | {name} | {time_text} | {ratio_text} |")
-lines += [
-    "",
-    f"Machine: {machine}. Date: {date}. Commit: {commit}.",
-    f"Load average (1/5/15 min) before each run: {'; '.join(loads)}.",
-    "",
-    f"Command: `{command}`",
-]
-notes = os.path.join(out_dir, "criterion-peers.notes.md")
-if os.path.exists(notes):
-    lines += ["", open(notes).read().rstrip()]
-open(os.path.join(out_dir, "criterion-peers.md"), "w").write("\n".join(lines) + "\n")
 PY
+render
 echo "== wrote $OUT_DIR/criterion-peers.json and $OUT_DIR/criterion-peers.md" >&2

@@ -6,7 +6,9 @@
 #   aof-no        --appendonly yes --appendfsync no
 #   aof-everysec  --appendonly yes --appendfsync everysec
 #   aof-always    --appendonly yes --appendfsync always
-# (Snapshots every 10 s join the table once corekv has snapshots: issue 4.)
+#   snapshot      --appendonly no --save 1 1 (a fork-less snapshot for corekv, BGSAVE's fork
+#                 for redis, every second in which a key changed: a save rule at its most
+#                 frequent, so every run overlaps snapshots)
 #
 # Workload, from corekv-bench (the same binary drives both servers): 50 connections, one
 # generator thread, closed loop, GET/SET mixes 90/10 and 50/50, pipeline 1 and 16, 100k keys
@@ -24,7 +26,8 @@
 #   -h, --help        this text
 # Environment: REDIS_SERVER (default /usr/bin/redis-server), CARGO_TARGET_DIR.
 #
-# Output: results/modes-<date>.json and .md (and results/modes-latest.md, a copy). Exits
+# Output: results/modes-<date>.json, .md and .svg (a chart drawn by corekv-bench chart; and
+# results/modes-latest.md, a copy of the md). Exits
 # non-zero when a run answers an error, a server dies, or a binary cannot be had.
 set -euo pipefail
 
@@ -61,7 +64,7 @@ fi
 [[ "$ROUNDS" =~ ^[1-9][0-9]*$ ]] || peers_die "not a positive count: $ROUNDS"
 CONNECTIONS=50
 VALUE_BYTES=32
-MODES=(memory aof-no aof-everysec aof-always)
+MODES=(memory aof-no aof-everysec aof-always snapshot)
 MIXES=("get=90,set=10" "get=50,set=50")
 PIPELINES=(1 16)
 declare -A MODE_ARGS=(
@@ -69,6 +72,7 @@ declare -A MODE_ARGS=(
     [aof-no]="--appendonly yes --appendfsync no"
     [aof-everysec]="--appendonly yes --appendfsync everysec"
     [aof-always]="--appendonly yes --appendfsync always"
+    [snapshot]="--appendonly no --save 1 1"
 )
 
 WORK="$(mktemp -d "${TMPDIR:-/tmp}/compare-modes.XXXXXX")"
@@ -144,6 +148,11 @@ mkdir -p "$OUT_DIR"
 python3 scripts/lib/compare_modes.py --runs "$WORK/runs.tsv" --servers "$WORK/servers.tsv" \
     --json "$OUT_DIR/$NAME.json" --md "$OUT_DIR/$NAME.md" --command "$COMMAND" \
     --rounds "$ROUNDS" --duration "$DURATION" --keys "$KEYS" --connections "$CONNECTIONS" \
-    --value-bytes "$VALUE_BYTES" --loadavg-at-start "$LOADAVG_AT_START" --bench "$BENCH"
+    --value-bytes "$VALUE_BYTES" --loadavg-at-start "$LOADAVG_AT_START" --bench "$BENCH" \
+    --chart-inputs "$WORK/chart-inputs.txt" --chart "$NAME.svg"
+mapfile -t chart_inputs <"$WORK/chart-inputs.txt"
+"$BENCH" chart --baseline corekv-memory -o "$OUT_DIR/$NAME.svg" \
+    --title "corekv and redis-server, memory-only vs persistent modes (scripts/compare-modes.sh)" \
+    "${chart_inputs[@]}" >&2 || peers_die "corekv-bench chart failed"
 if ((!QUICK)); then cp "$OUT_DIR/$NAME.md" "$OUT_DIR/modes-latest.md"; fi
-peers_log "wrote $OUT_DIR/$NAME.json and $OUT_DIR/$NAME.md in $((SECONDS - STARTED_S)) s"
+peers_log "wrote $OUT_DIR/$NAME.json, $OUT_DIR/$NAME.md and $OUT_DIR/$NAME.svg in $((SECONDS - STARTED_S)) s"

@@ -12,7 +12,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).parent))
 from compare_peers import machine_facts  # noqa: E402
 
-MODES = ["memory", "aof-no", "aof-everysec", "aof-always"]
+MODES = ["memory", "aof-no", "aof-everysec", "aof-always", "snapshot"]
 
 
 def ratio(a, b):
@@ -26,6 +26,8 @@ def main():
         parser.add_argument(flag, required=True)
     for flag in ("--rounds", "--keys", "--connections", "--value-bytes"):
         parser.add_argument(flag, type=int, required=True)
+    parser.add_argument("--chart-inputs", help="write LABEL=PATH of each median run here")
+    parser.add_argument("--chart", help="the chart's file name, linked from the md")
     args = parser.parse_args()
 
     servers = {}
@@ -50,14 +52,19 @@ def main():
             "p50_us": overall["latency_us"]["p50"],
             "p99_us": overall["latency_us"]["p99"],
             "p99_9_us": overall["latency_us"]["p99_9"],
+            "path": path,
         })
 
     rows = []
     for (name, mode, mix, pipeline), runs in sorted(
             samples.items(), key=lambda kv: (kv[0][2], kv[0][3], kv[0][0], MODES.index(kv[0][1]))):
-        median = {k: statistics.median(r[k] for r in runs) for k in runs[0]}
+        median = {k: statistics.median(r[k] for r in runs) for k in runs[0] if k != "path"}
+        # The run nearest the median throughput stands for the row in the chart.
+        chart_run = min(runs, key=lambda r: abs(r["ops_per_s"] - median["ops_per_s"]))["path"]
+        for run in runs:
+            del run["path"]
         rows.append({"server": name, "mode": mode, "mix": mix, "pipeline": pipeline,
-                     "runs": runs, "median": median})
+                     "runs": runs, "median": median, "chart_run": chart_run})
     by_key = {(r["server"], r["mode"], r["mix"], r["pipeline"]): r for r in rows}
     for row in rows:
         memory = by_key.get((row["server"], "memory", row["mix"], row["pipeline"]))
@@ -80,7 +87,11 @@ def main():
         "servers": servers,
         "rows": rows,
     }
+    chart_runs = [(f"{row['server']}-{row['mode']}", row.pop("chart_run")) for row in rows]
     Path(args.json).write_text(json.dumps(report, indent=2) + "\n")
+    if args.chart_inputs:
+        Path(args.chart_inputs).write_text(
+            "".join(f"{label}={path}\n" for label, path in chart_runs))
 
     out = [
         f"# Memory-only vs persistent modes ({args.rounds} rounds, medians)",
@@ -104,6 +115,10 @@ def main():
             f"{m['ops_per_s']:,.0f} | {fmt_ratio(row['vs_memory_only'])} | "
             f"{fmt_ratio(row.get('corekv_vs_redis'))} | {m['p50_us']:.0f} | {m['p99_us']:.0f} | "
             f"{m['p99_9_us']:.0f} |")
+    if args.chart:
+        out += ["", f"![chart]({args.chart})", "",
+                "The chart shows each row's run nearest the median throughput; the ratios under "
+                "each group are corekv memory-only's over each series."]
     out += ["", "Servers:", ""]
     for name, server in servers.items():
         out.append(f"- {name}: {server['version']}")

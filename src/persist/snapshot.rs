@@ -28,12 +28,18 @@
 //! # File
 //!
 //! ```text
-//! #corekv-snapshot 1 <seq> <unix ms>\r\n    header: format version, AOF position, instant T
+//! #corekv-snapshot 2 <seq> <unix ms> <crc>\r\n  header: format version, AOF position,
+//!                                           instant T, CRC-32 of the line before <crc>
 //! <zstd frame, with its content checksum>   RESP commands that rebuild the keyspace:
 //!                                           SELECT, SET / RPUSH / HSET / SADD / ZADD (large
 //!                                           collections in chunks), PEXPIREAT; then the
 //!                                           inline trailer line `#end <keys>`
 //! ```
+//!
+//! The header's CRC (eight lowercase hex digits, CRC-32 IEEE of `#corekv-snapshot 2 <seq>
+//! <unix ms> `, the trailing space included) guards `seq`: a flipped digit there would replay
+//! the AOF from the wrong record, which the zstd checksum cannot see. Format 1 (no CRC) is
+//! still read.
 //!
 //! Written to a temporary file, fsynced, renamed over the old snapshot, directory fsynced.
 //! Loading replays the commands at the frozen instant `T` through the normal command path.
@@ -51,8 +57,10 @@ use crate::persist::order::Order;
 
 /// The header's prefix; the format version follows.
 const MAGIC: &[u8] = b"#corekv-snapshot ";
-/// The format this build reads and writes.
-pub const FORMAT_VERSION: u32 = 1;
+/// The format this build writes; it also reads [`OLDEST_VERSION`] and later.
+pub const FORMAT_VERSION: u32 = 2;
+/// The oldest format this build reads (format 1: the header has no CRC).
+pub const OLDEST_VERSION: u32 = 1;
 /// Elements per command when a collection is written in chunks.
 const CHUNK: usize = 128;
 /// zstd level: fast, still a good ratio on RESP text.
@@ -363,12 +371,18 @@ fn write_file<W: Write>(
     ms: u64,
     body: impl FnOnce(&mut zstd::Encoder<'static, W>) -> std::io::Result<u64>,
 ) -> std::io::Result<(W, u64)> {
-    write!(out, "#corekv-snapshot {FORMAT_VERSION} {seq} {ms}\r\n")?;
+    out.write_all(&header_line(seq, ms))?;
     let mut encoder = zstd::Encoder::new(out, ZSTD_LEVEL)?;
     encoder.include_checksum(true)?;
     let keys = body(&mut encoder)?;
     write!(encoder, "#end {keys}\r\n")?;
     Ok((encoder.finish()?, keys))
+}
+
+/// The header line of a snapshot of AOF position `seq` at instant `ms`, in [`FORMAT_VERSION`].
+fn header_line(seq: u64, ms: u64) -> Vec<u8> {
+    let prefix = format!("#corekv-snapshot {FORMAT_VERSION} {seq} {ms} ");
+    format!("{prefix}{:08x}\r\n", crc32fast::hash(prefix.as_bytes())).into_bytes()
 }
 
 /// A snapshot file's bytes holding `commands` (whole RESP commands) that rebuild `keys` keys,
@@ -480,23 +494,41 @@ pub fn decode(bytes: &[u8]) -> Result<Loaded, String> {
     }
     let line_end = memchr::memchr(b'\n', &bytes[..bytes.len().min(128)])
         .ok_or_else(|| "truncated header".to_owned())?;
-    let header = std::str::from_utf8(&bytes[MAGIC.len()..line_end])
+    let line = std::str::from_utf8(&bytes[..line_end])
         .map_err(|_| "malformed header".to_owned())?
-        .trim_end_matches('\r');
-    let fields: Vec<&str> = header.split(' ').collect();
+        .strip_suffix('\r')
+        .ok_or_else(|| "malformed header".to_owned())?;
+    let fields: Vec<&str> = line[MAGIC.len()..].split(' ').collect();
     let version: u32 =
         fields.first().and_then(|v| v.parse().ok()).ok_or_else(|| "malformed header".to_owned())?;
-    if version != FORMAT_VERSION {
+    if !(OLDEST_VERSION..=FORMAT_VERSION).contains(&version) {
         return Err(format!(
-            "snapshot format version {version}, but this corekv reads version \
-             {FORMAT_VERSION} (written by a newer corekv?)"
+            "snapshot format version {version}, but this corekv reads versions \
+             {OLDEST_VERSION} to {FORMAT_VERSION} (written by a newer corekv?)"
         ));
     }
-    let (Some(seq), Some(ms)) =
-        (fields.get(1).and_then(|v| v.parse().ok()), fields.get(2).and_then(|v| v.parse().ok()))
-    else {
+    let number = |field: Option<&&str>| {
+        field
+            .filter(|text| !text.is_empty() && text.bytes().all(|b| b.is_ascii_digit()))?
+            .parse()
+            .ok()
+    };
+    let (Some(seq), Some(ms)) = (number(fields.get(1)), number(fields.get(2))) else {
         return Err("malformed header".to_owned());
     };
+    let expected_fields = if version >= 2 { 4 } else { 3 };
+    if fields.len() != expected_fields {
+        return Err("malformed header".to_owned());
+    }
+    if version >= 2 {
+        let crc = fields[3];
+        let computed = crc32fast::hash(&line.as_bytes()[..line.len() - crc.len()]);
+        if crc.len() != 8 || u32::from_str_radix(crc, 16).ok() != Some(computed) {
+            return Err("damaged snapshot header (checksum mismatch); it cannot be loaded, \
+                        restore it from a backup"
+                .to_owned());
+        }
+    }
     let mut commands = zstd::decode_all(&bytes[line_end + 1..]).map_err(|e| {
         format!("damaged snapshot ({e}); it cannot be loaded, restore it from a backup")
     })?;
@@ -537,11 +569,19 @@ mod tests {
         let commands =
             b"*2\r\n$6\r\nSELECT\r\n$1\r\n0\r\n*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$1\r\nv\r\n";
         let bytes = encode(9, 1_763_916_000_123, commands, 1);
-        assert!(bytes.starts_with(b"#corekv-snapshot 1 9 1763916000123\r\n"));
+        assert!(bytes.starts_with(b"#corekv-snapshot 2 9 1763916000123 "));
         let loaded = decode(&bytes).unwrap();
         assert_eq!((loaded.seq, loaded.ms, loaded.keys), (9, 1_763_916_000_123, 1));
         assert_eq!((&loaded.commands[..], loaded.bytes), (&commands[..], bytes.len() as u64));
         let header = bytes.iter().position(|&b| b == b'\n').unwrap() + 1;
+        // Every flip in the header line is refused: the CRC covers the fields before it.
+        for at in 0..header {
+            for mask in [0x01, 0x02, 0x10, 0x80] {
+                let mut flipped = bytes.clone();
+                flipped[at] ^= mask;
+                assert!(decode(&flipped).is_err(), "flip {mask:#x} at {at} of the header");
+            }
+        }
         // The zstd frame's checksum covers its content, not its own header: a flip there is
         // refused or (say, a larger window size) decodes to the very same commands.
         for at in header..bytes.len() {
@@ -555,6 +595,27 @@ mod tests {
         }
         let cut = decode(&bytes[..bytes.len() - 1]).unwrap_err();
         assert!(cut.contains("damaged snapshot"), "{cut}");
+    }
+
+    #[test]
+    fn format_1_is_still_read_and_future_formats_are_refused() {
+        let commands = b"*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$1\r\nv\r\n";
+        let current = encode(5, 1_000, commands, 1);
+        let frame = &current[current.iter().position(|&b| b == b'\n').unwrap() + 1..];
+        let mut v1 = b"#corekv-snapshot 1 5 1000\r\n".to_vec();
+        v1.extend_from_slice(frame);
+        let loaded = decode(&v1).unwrap();
+        assert_eq!((loaded.seq, loaded.ms, loaded.keys), (5, 1_000, 1));
+        assert_eq!(loaded.commands, commands);
+        let mut v3 = b"#corekv-snapshot 3 5 1000 00000000\r\n".to_vec();
+        v3.extend_from_slice(frame);
+        let refused = decode(&v3).unwrap_err();
+        assert!(refused.contains("version 3") && refused.contains("newer corekv"), "{refused}");
+        for header in [&b"#corekv-snapshot 1 5 1000 x\r\n"[..], b"#corekv-snapshot 2 5 1000\r\n"] {
+            let mut bad = header.to_vec();
+            bad.extend_from_slice(frame);
+            assert_eq!(decode(&bad).unwrap_err(), "malformed header");
+        }
     }
 
     #[test]
