@@ -150,7 +150,9 @@ python3 scripts/lib/compare_modes.py --runs "$WORK/runs.tsv" --servers "$WORK/se
     --rounds "$ROUNDS" --duration "$DURATION" --keys "$KEYS" --connections "$CONNECTIONS" \
     --value-bytes "$VALUE_BYTES" --loadavg-at-start "$LOADAVG_AT_START" --bench "$BENCH" \
     --chart-inputs "$WORK/chart-inputs.txt" --chart "$NAME.svg"
-mapfile -t chart_inputs <"$WORK/chart-inputs.txt"
+# A chart holds at most 8 series: corekv's five modes and Redis's memory-only, everysec and
+# always (Redis's aof-no and snapshot rows are in the table only).
+mapfile -t chart_inputs < <(grep -v -e '^redis-aof-no=' -e '^redis-snapshot=' "$WORK/chart-inputs.txt")
 "$BENCH" chart --baseline corekv-memory -o "$OUT_DIR/$NAME.svg" \
     --title "corekv and redis-server, memory-only vs persistent modes (scripts/compare-modes.sh)" \
     "${chart_inputs[@]}" >&2 || peers_die "corekv-bench chart failed"

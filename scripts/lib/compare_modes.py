@@ -118,7 +118,8 @@ def main():
     if args.chart:
         out += ["", f"![chart]({args.chart})", "",
                 "The chart shows each row's run nearest the median throughput; the ratios under "
-                "each group are corekv memory-only's over each series."]
+                "each group are corekv memory-only's over each series. Redis's aof-no and snapshot "
+                "rows are in the table only (a chart holds 8 series)."]
     out += ["", "Servers:", ""]
     for name, server in servers.items():
         out.append(f"- {name}: {server['version']}")
