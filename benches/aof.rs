@@ -38,6 +38,9 @@ use corekv::persist::record;
 use corekv::persist::{Aof, Fsync, WorkerLog};
 use corekv::protocol::write_command;
 
+#[path = "support/mod.rs"]
+mod support;
+
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
@@ -226,11 +229,7 @@ fn writer_batch(criterion: &mut Criterion) {
 }
 
 fn main() {
-    let mut criterion = Criterion::default()
-        .sample_size(10)
-        .warm_up_time(Duration::from_secs(1))
-        .measurement_time(Duration::from_secs(3))
-        .configure_from_args();
+    let mut criterion = support::criterion(Duration::from_secs(3));
     record_encode(&mut criterion);
     writer_batch(&mut criterion);
     criterion.final_summary();

@@ -492,11 +492,7 @@ fn latency(workload: &Workload) {
 
 fn main() {
     let bench_mode = std::env::args().any(|arg| arg == "--bench");
-    let mut criterion = Criterion::default()
-        .sample_size(10)
-        .warm_up_time(Duration::from_secs(1))
-        .measurement_time(Duration::from_secs(2))
-        .configure_from_args();
+    let mut criterion = support::criterion(Duration::from_secs(2));
     let workload = Workload::new();
     throughput(&mut criterion, &workload);
     criterion.final_summary();

@@ -37,6 +37,9 @@ use rand::{Rng, SeedableRng};
 
 use corekv::engine::types::zset::{ZAddFlags, ZSetValue};
 
+#[path = "support/mod.rs"]
+mod support;
+
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
@@ -97,55 +100,76 @@ impl SortedSet for ZSetValue {
     }
 }
 
-#[derive(Default)]
-struct StdSet {
-    scores: HashMap<Vec<u8>, f64>,
-    order: BTreeMap<Key, ()>,
+/// The `(score, member)` order of a peer: `BTreeMap` or crossbeam's `SkipMap`.
+trait Order: Default {
+    const NAME: &'static str;
+    fn put(&mut self, key: Key);
+    fn take(&mut self, key: &Key);
+    /// Elements before `key`: a walk, as neither map counts them.
+    fn below(&self, key: &Key) -> usize;
+    /// The sum of the scores of `count` elements from position `start`: a walk.
+    fn scores_from(&self, start: usize, count: usize) -> f64;
 }
 
-impl SortedSet for StdSet {
+impl Order for BTreeMap<Key, ()> {
+    const NAME: &'static str = "btreemap";
+    fn put(&mut self, key: Key) {
+        self.insert(key, ());
+    }
+    fn take(&mut self, key: &Key) {
+        self.remove(key);
+    }
+    fn below(&self, key: &Key) -> usize {
+        self.range(..key.clone()).count()
+    }
+    fn scores_from(&self, start: usize, count: usize) -> f64 {
+        self.keys().skip(start).take(count).map(|(score, _)| score.0).sum()
+    }
+}
+
+impl Order for SkipMap<Key, ()> {
+    const NAME: &'static str = "crossbeam-skiplist";
+    fn put(&mut self, key: Key) {
+        self.insert(key, ());
+    }
+    fn take(&mut self, key: &Key) {
+        self.remove(key);
+    }
+    fn below(&self, key: &Key) -> usize {
+        self.range(..key.clone()).count()
+    }
+    fn scores_from(&self, start: usize, count: usize) -> f64 {
+        self.iter().skip(start).take(count).map(|entry| entry.key().0.0).sum()
+    }
+}
+
+/// A peer's sorted set: member -> score beside the `(score, member)` order.
+#[derive(Default)]
+struct Indexed<O> {
+    scores: HashMap<Vec<u8>, f64>,
+    order: O,
+}
+
+impl<O: Order> SortedSet for Indexed<O> {
     fn name(&self) -> &'static str {
-        "btreemap"
+        O::NAME
     }
     fn add(&mut self, member: &[u8], score: f64) {
         if let Some(old) = self.scores.insert(member.to_vec(), score) {
-            self.order.remove(&(Score(old), member.to_vec()));
+            self.order.take(&(Score(old), member.to_vec()));
         }
-        self.order.insert((Score(score), member.to_vec()), ());
+        self.order.put((Score(score), member.to_vec()));
     }
     fn rank(&self, member: &[u8]) -> usize {
-        let score = self.scores[member];
-        self.order.range(..(Score(score), member.to_vec())).count()
+        self.order.below(&(Score(self.scores[member]), member.to_vec()))
     }
     fn range(&self, start: usize, count: usize) -> f64 {
-        self.order.keys().skip(start).take(count).map(|(score, _)| score.0).sum()
+        self.order.scores_from(start, count)
     }
 }
 
-#[derive(Default)]
-struct CrossbeamSet {
-    scores: HashMap<Vec<u8>, f64>,
-    order: SkipMap<Key, ()>,
-}
-
-impl SortedSet for CrossbeamSet {
-    fn name(&self) -> &'static str {
-        "crossbeam-skiplist"
-    }
-    fn add(&mut self, member: &[u8], score: f64) {
-        if let Some(old) = self.scores.insert(member.to_vec(), score) {
-            self.order.remove(&(Score(old), member.to_vec()));
-        }
-        self.order.insert((Score(score), member.to_vec()), ());
-    }
-    fn rank(&self, member: &[u8]) -> usize {
-        let score = self.scores[member];
-        self.order.range(..(Score(score), member.to_vec())).count()
-    }
-    fn range(&self, start: usize, count: usize) -> f64 {
-        self.order.iter().skip(start).take(count).map(|entry| entry.key().0.0).sum()
-    }
-}
+type StdSet = Indexed<BTreeMap<Key, ()>>;
+type CrossbeamSet = Indexed<SkipMap<Key, ()>>;
 
 fn member(index: usize) -> Vec<u8> {
     format!("member:{index:08}").into_bytes()
@@ -181,10 +205,10 @@ fn zadd(criterion: &mut Criterion) {
         b.iter(|| black_box(filled(ZSetValue::new(), &members, &scores)).len())
     });
     group.bench_function(id("btreemap"), |b| {
-        b.iter(|| black_box(filled(StdSet::default(), &members, &scores)).order.len())
+        b.iter(|| black_box(filled(StdSet::default(), &members, &scores)).scores.len())
     });
     group.bench_function(id("crossbeam-skiplist"), |b| {
-        b.iter(|| black_box(filled(CrossbeamSet::default(), &members, &scores)).order.len())
+        b.iter(|| black_box(filled(CrossbeamSet::default(), &members, &scores)).scores.len())
     });
     group.finish();
 }
@@ -242,11 +266,7 @@ fn queries(criterion: &mut Criterion) {
 }
 
 fn main() {
-    let mut criterion = Criterion::default()
-        .sample_size(10)
-        .warm_up_time(Duration::from_secs(1))
-        .measurement_time(Duration::from_secs(3))
-        .configure_from_args();
+    let mut criterion = support::criterion(Duration::from_secs(3));
     zadd(&mut criterion);
     queries(&mut criterion);
     criterion.final_summary();

@@ -396,11 +396,7 @@ fn main() {
     }
     self_check();
     let bench_mode = std::env::args().any(|arg| arg == "--bench");
-    let mut criterion = Criterion::default()
-        .sample_size(10)
-        .warm_up_time(Duration::from_secs(1))
-        .measurement_time(Duration::from_secs(2))
-        .configure_from_args();
+    let mut criterion = support::criterion(Duration::from_secs(2));
     rows::<32>(&mut criterion);
     rows::<64>(&mut criterion);
     criterion.final_summary();
