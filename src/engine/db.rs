@@ -390,6 +390,11 @@ impl Access for Db {
     fn atomically<R>(&self, keys: &[&[u8]], f: impl FnOnce(&Txn<'_>) -> Result<R>) -> Result<R> {
         Txn::run(self, keys, f)
     }
+
+    fn set_strings(&self, pairs: &[(&[u8], &[u8])]) -> Result<()> {
+        crate::engine::blind_txn::set_strings(self, pairs);
+        Ok(())
+    }
 }
 
 impl Db {

@@ -12,6 +12,7 @@
 //! ```
 
 pub mod access;
+mod blind_txn;
 pub mod bytes;
 pub mod clock;
 mod db;
