@@ -85,7 +85,7 @@ impl BlindTxn<'_> {
         while self.locked < self.slots.len() {
             let slot = &mut self.slots[self.locked];
             let shard = &self.db.shards[slot.shard];
-            if let Some(entry) = lock_slot(shard, &slot.key, self.id, &self.guard) {
+            if let Some(entry) = lock_slot(self.db, shard, &slot.key, self.id, &self.guard) {
                 slot.previous_bytes = entry_bytes(&slot.key, entry);
                 shard.track_deadline_change(&slot.key, entry.deadline_ms, NO_DEADLINE);
                 if let Stored::Collection(cell) = &entry.value {
@@ -126,6 +126,8 @@ impl BlindTxn<'_> {
                 unlock_slot(shard, key, self.id, Some(entry), &self.guard);
             }
             shard.account(bytes);
+            // Wake waiters for this run's keys now rather than after the last shard's.
+            self.db.lock_waiters.notify();
             start += run;
         }
     }

@@ -22,6 +22,7 @@ pub mod error;
 pub mod evict;
 mod expire;
 pub mod glob;
+mod lock_wait;
 #[cfg(corekv_loom)]
 mod loom_map;
 pub mod num;
@@ -261,11 +262,13 @@ impl EngineBuilder {
         let hasher = foldhash::fast::FixedState::with_seed(seed);
         let collector = Arc::new(seize::Collector::new().batch_size(RETIRE_BATCH));
         let txn_ids = Arc::new(AtomicU64::new(1));
+        let lock_waiters = Arc::new(lock_wait::LockWaiters::default());
         let memory = Arc::new(evict::MemoryState::new(shard_count));
         let dbs: Box<[Db]> = (0..self.databases)
             .map(|_| {
                 let (collector, txn_ids) = (collector.clone(), txn_ids.clone());
-                Db::new(shard_count, hasher.clone(), collector, txn_ids, memory.clone())
+                let locks = db::TxnLocks { ids: txn_ids, waiters: lock_waiters.clone() };
+                Db::new(shard_count, hasher.clone(), collector, locks, memory.clone())
             })
             .collect();
         let db_map = (0..self.databases).map(AtomicUsize::new).collect();

@@ -34,7 +34,7 @@ use crate::engine::db::Db;
 use crate::engine::entry::{Cell, Collection, Entry, Kind, NO_DEADLINE, Stored};
 use crate::engine::error::{Error, Result};
 use crate::engine::shard::{Shard, entry_bytes};
-use crate::sync::{Arc, Ordering, spin_wait};
+use crate::sync::{Arc, Ordering};
 
 /// A running multi-key transaction; see the module docs. Created by [`Db::transaction`].
 pub struct Txn<'db> {
@@ -124,7 +124,7 @@ impl<'db> Txn<'db> {
         for LockOrder { shard: shard_index, hash, index } in order {
             let key = SmallBytes::new(keys[index]);
             let shard = &db.shards[shard_index];
-            let previous = lock_slot(shard, &key, id, &guard);
+            let previous = lock_slot(db, shard, &key, id, &guard);
             let (staged, prev_version, prev_cell_version) = match previous {
                 None => (None, 0, 0),
                 Some(entry) => {
@@ -255,6 +255,7 @@ impl<'db> Txn<'db> {
             }
             unlock_slot(shard, slot.key, self.id, new, &self.guard);
         }
+        self.db.lock_waiters.notify();
     }
 }
 
@@ -305,6 +306,7 @@ pub(crate) fn lock_order<'k>(
 /// Swaps the slot for a lock marker, waiting while another transaction holds it. Returns the
 /// entry that was there.
 pub(crate) fn lock_slot<'g>(
+    db: &Db,
     shard: &'g Shard,
     key: &SmallBytes,
     id: u64,
@@ -326,7 +328,7 @@ pub(crate) fn lock_slot<'g>(
             Compute::Inserted(..) => return None,
             Compute::Updated { old: (_, entry), .. } => return Some(entry),
             Compute::Aborted(()) => {
-                spin_wait(attempt);
+                db.wait_for_unlock(shard, key, attempt, guard);
                 attempt += 1;
             }
             Compute::Removed(..) => unreachable!("lock_slot never removes"),
