@@ -114,13 +114,12 @@ impl BlindTxn<'_> {
             let shard_index = slots[start].shard;
             let run = slots[start..].iter().take_while(|slot| slot.shard == shard_index).count();
             let shard = &self.db.shards[shard_index];
-            let mut version = shard.next_versions(run as u64);
+            let versions = shard.next_versions(run as u64)..;
             let mut bytes = 0;
-            for slot in &mut slots[start..start + run] {
+            for (version, slot) in versions.zip(&mut slots[start..start + run]) {
                 let value = slot.value.take().expect("each slot is published once");
                 let access = self.db.access_bits_for_write(slot.previous_access);
                 let entry = Entry::new(Stored::Str(value), NO_DEADLINE, version, access);
-                version += 1;
                 bytes += entry_bytes(&slot.key, &entry) - slot.previous_bytes;
                 let key = std::mem::take(&mut slot.key);
                 unlock_slot(shard, key, self.id, Some(entry), &self.guard);
