@@ -133,9 +133,8 @@ impl Db {
         attempt: u32,
         guard: &LocalGuard<'_>,
     ) {
-        self.lock_waiters.wait(attempt, || {
-            matches!(shard.map.get(key, guard), Some(entry) if matches!(entry.value, Stored::Locked(_)))
-        });
+        let locked = |entry: &Entry| matches!(entry.value, Stored::Locked(_));
+        self.lock_waiters.wait(attempt, || shard.map.get(key, guard).is_some_and(locked));
     }
 
     /// Replaces the slot's `expected` occupant (`None`: the key is absent) by `new` (`None`:

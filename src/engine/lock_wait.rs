@@ -15,11 +15,13 @@
 //! A sleeper counts itself in `sleepers`, then (fence) checks that its key is still locked
 //! and sleeps, all under `mutex`. A publisher publishes its keys, then (fence) reads
 //! `sleepers`, and only if it is not zero takes `mutex` and wakes everyone. The two SeqCst
-//! fences order "count myself, then check the key" against "publish, then read the count": either the
-//! publisher sees the sleeper (and its notify, under the mutex, comes after the sleeper
-//! released the mutex by sleeping, or before it checked, when the check sees the publication),
-//! or the sleeper's check sees the publication and it does not sleep. Sleeps are also bounded
-//! by [`SLEEP_LIMIT`], so even a bug here would cost latency, not liveness.
+//! fences order "count myself, then check the key" against "publish, then read the count":
+//! either the publisher sees the sleeper (and its notify, under the mutex, comes after the
+//! sleeper released the mutex by sleeping, or before it checked, when the check sees the
+//! publication), or the sleeper's check sees the publication and it does not sleep. Sleeps
+//! are also bounded by [`SLEEP_LIMIT`], so even a bug here would cost latency, not liveness.
+//! A sleeper keeps its epoch guard (it is inside one command), which only delays reclamation
+//! of what others retire meanwhile, as a yielding waiter did.
 
 #[cfg(not(corekv_loom))]
 use std::time::Duration;
