@@ -130,6 +130,76 @@ fn mset_is_seen_all_or_nothing() {
 }
 
 #[test]
+fn overlapping_msets_stay_whole_and_keep_memory_exact() {
+    // Writers MSET the same keys (each from its own starting key, with a repeated pair) with
+    // values that name the writer and round; a reader's MGET must always see one MSET whole.
+    // MSETs this wide hold their keys long enough that waiters reach the sleeping wait. Keys
+    // start as lists and as strings with TTLs, so the first MSET detaches cells and deadlines.
+    use corekv::engine::ops::End;
+    const KEYS: usize = 200;
+    const ROUNDS: usize = 200;
+    let engine = engine();
+    let db = engine.db(0);
+    let keys: Vec<Vec<u8>> = (0..KEYS).map(|index| format!("wide:{index}").into_bytes()).collect();
+    for (index, key) in keys.iter().enumerate() {
+        match index % 3 {
+            0 => drop(db.push(key, End::Left, &[b"element"], true).unwrap()),
+            1 => db.set_expiring(key, b"old", Expiry::Milliseconds(50), "psetex").unwrap(),
+            _ => db.set(key, b"old").unwrap(),
+        }
+    }
+    let (started, done) = (AtomicBool::new(false), AtomicBool::new(false));
+    let key_refs: Vec<&[u8]> = keys.iter().map(Vec::as_slice).collect();
+    thread::scope(|scope| {
+        let writers: Vec<_> = (0..2)
+            .map(|writer| {
+                let (key_refs, started) = (&key_refs, &started);
+                scope.spawn(move || {
+                    for round in 0..ROUNDS {
+                        // Longer than a string kept inline, so values live on the heap.
+                        let value = format!("writer {writer} round {round:>6} ..............");
+                        let start = (writer * 61 + round * 7) % KEYS;
+                        let mut pairs: Vec<(&[u8], &[u8])> = (0..KEYS)
+                            .map(|offset| (key_refs[(start + offset) % KEYS], value.as_bytes()))
+                            .collect();
+                        pairs.push(pairs[0]);
+                        db.mset(&pairs).unwrap();
+                        // Until one MSET finished, the keys hold their mixed first values.
+                        started.store(true, Ordering::Release);
+                    }
+                })
+            })
+            .collect();
+        let (started, done_flag, key_refs) = (&started, &done, &key_refs);
+        scope.spawn(move || {
+            while !started.load(Ordering::Acquire) {
+                thread::yield_now();
+            }
+            while !done_flag.load(Ordering::Acquire) {
+                let values = db.mget(key_refs).unwrap();
+                let first = &values[0];
+                assert!(values.iter().all(|value| value == first), "torn MGET");
+            }
+        });
+        for writer in writers {
+            writer.join().unwrap();
+        }
+        done.store(true, Ordering::Release);
+    });
+    let values = db.mget(&key_refs).unwrap();
+    assert!(values.iter().all(|value| value == &values[0] && value.is_some()));
+    assert_eq!(db.len(), KEYS);
+    assert_eq!(db.del(&key_refs).unwrap(), KEYS);
+    // Past the first deadlines, so the expiry cycle drops their records, now stale.
+    thread::sleep(std::time::Duration::from_millis(60));
+    for owner in 0..engine.owners() {
+        engine.run_expiry_cycle(owner);
+    }
+    // The replaced lists, strings and deadlines were all accounted out.
+    assert_eq!(engine.used_memory_bytes(), 0);
+}
+
+#[test]
 fn transactions_on_overlapping_keys_do_not_deadlock_or_lose_values() {
     const ROUNDS: usize = 3_000;
     let engine = engine();

@@ -122,4 +122,19 @@ pub trait Access {
     /// Runs `f` with `keys` held by one transaction, so what it does to them is atomic and
     /// isolated. Within a transaction, the keys must be among those it declared.
     fn atomically<R>(&self, keys: &[&[u8]], f: impl FnOnce(&Txn<'_>) -> Result<R>) -> Result<R>;
+
+    /// Stores every `(key, value)` pair as a string without a TTL, atomically and isolated
+    /// (MSET); of a key given more than once, the last value. Within a transaction, the keys
+    /// must be among those it declared. [`Db`](crate::engine::Db) overrides this with a
+    /// transaction that skips what blind writes do not need (`engine::blind_txn`).
+    fn set_strings(&self, pairs: &[(&[u8], &[u8])]) -> Result<()> {
+        use crate::engine::ops::strings::StringOps;
+        let keys: Vec<&[u8]> = pairs.iter().map(|(key, _)| *key).collect();
+        self.atomically(&keys, |txn| {
+            for (key, value) in pairs {
+                txn.set(key, value)?;
+            }
+            Ok(())
+        })
+    }
 }

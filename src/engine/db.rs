@@ -14,6 +14,7 @@ use crate::engine::clock::{LazyNow, now_ms};
 use crate::engine::entry::{Cell, CellState, Collection, Entry, Kind, NO_DEADLINE, Stored};
 use crate::engine::error::{Error, Result};
 use crate::engine::evict::{AccessMode, MemoryState};
+use crate::engine::lock_wait::LockWaiters;
 use crate::engine::shard::{HashState, Shard, entry_bytes};
 use crate::engine::txn::Txn;
 use crate::sync::{Arc, AtomicU64, spin_wait};
@@ -26,6 +27,12 @@ const SHARD_HASH_SHIFT: u32 = 40;
 // The widest shard index must stay below papaya's tag bits.
 const _: () = assert!(super::MAX_SHARDS.trailing_zeros() + SHARD_HASH_SHIFT <= 57);
 
+/// What every database of an engine shares for transactions' key locks.
+pub(crate) struct TxnLocks {
+    pub(crate) ids: std::sync::Arc<AtomicU64>,
+    pub(crate) waiters: std::sync::Arc<LockWaiters>,
+}
+
 /// One logical database.
 pub struct Db {
     pub(crate) shards: Box<[CachePadded<Shard>]>,
@@ -34,6 +41,8 @@ pub struct Db {
     pub(crate) collector: std::sync::Arc<Collector>,
     /// Engine-wide source of transaction ids (a key lock names its holder).
     pub(crate) txn_ids: std::sync::Arc<AtomicU64>,
+    /// Engine-wide: where operations that meet a locked key wait for its publication.
+    pub(crate) lock_waiters: std::sync::Arc<LockWaiters>,
     /// Whether accesses update an LFU counter or the LRU clock: read on every access, so it
     /// sits here, beside fields every operation loads anyway.
     pub(crate) access_mode: AccessMode,
@@ -52,7 +61,7 @@ impl Db {
         shard_count: usize,
         hasher: HashState,
         collector: std::sync::Arc<Collector>,
-        txn_ids: std::sync::Arc<AtomicU64>,
+        locks: TxnLocks,
         memory: std::sync::Arc<MemoryState>,
     ) -> Db {
         assert!(shard_count.is_power_of_two(), "shard count must be a power of two");
@@ -64,7 +73,8 @@ impl Db {
             shard_mask: shard_count - 1,
             hasher,
             collector,
-            txn_ids,
+            txn_ids: locks.ids,
+            lock_waiters: locks.waiters,
             access_mode: AccessMode::default(),
             memory,
         }
@@ -106,12 +116,25 @@ impl Db {
         loop {
             match shard.map.get(key, guard) {
                 Some(entry) if matches!(entry.value, Stored::Locked(_)) => {
-                    spin_wait(attempt);
+                    self.wait_for_unlock(shard, key, attempt, guard);
                     attempt += 1;
                 }
                 found => return found,
             }
         }
+    }
+
+    /// One round of waiting (`attempt` counts them) for a transaction to publish `key`.
+    #[inline]
+    pub(crate) fn wait_for_unlock(
+        &self,
+        shard: &Shard,
+        key: &[u8],
+        attempt: u32,
+        guard: &LocalGuard<'_>,
+    ) {
+        let locked = |entry: &Entry| matches!(entry.value, Stored::Locked(_));
+        self.lock_waiters.wait(attempt, || shard.map.get(key, guard).is_some_and(locked));
     }
 
     /// Replaces the slot's `expected` occupant (`None`: the key is absent) by `new` (`None`:
@@ -390,6 +413,11 @@ impl Access for Db {
     fn atomically<R>(&self, keys: &[&[u8]], f: impl FnOnce(&Txn<'_>) -> Result<R>) -> Result<R> {
         Txn::run(self, keys, f)
     }
+
+    fn set_strings(&self, pairs: &[(&[u8], &[u8])]) -> Result<()> {
+        crate::engine::blind_txn::set_strings(self, pairs);
+        Ok(())
+    }
 }
 
 impl Db {
@@ -465,7 +493,7 @@ impl Db {
                 Compute::Aborted(Stop::Failed(error)) => return Some(Err(error)),
                 Compute::Aborted(Stop::Collection) => return None,
                 Compute::Aborted(Stop::Locked) => {
-                    spin_wait(attempt);
+                    self.wait_for_unlock(shard, key, attempt, guard);
                     attempt += 1;
                     continue;
                 }

@@ -12,6 +12,7 @@
 //! ```
 
 pub mod access;
+mod blind_txn;
 pub mod bytes;
 pub mod clock;
 mod db;
@@ -21,6 +22,7 @@ pub mod error;
 pub mod evict;
 mod expire;
 pub mod glob;
+mod lock_wait;
 #[cfg(corekv_loom)]
 mod loom_map;
 pub mod num;
@@ -54,6 +56,14 @@ pub const DEFAULT_DATABASES: usize = 16;
 /// Shards per core by default: enough that two cores rarely write the same shard's counters,
 /// and that one SCAN step (one shard) stays small.
 const SHARDS_PER_CORE: usize = 16;
+
+/// Entries a thread retires before seize tries to reclaim them. Each attempt starts with a
+/// process-wide heavy barrier (`membarrier`: an interrupt to every core running one of our
+/// threads, costly under virtualisation). At seize's default of 32, an MSET of 1,000 keys
+/// (2,000 retirements: each key's old entry and its lock marker) spent a sixth of its time
+/// there with two threads (`results/mset.md`), and every 32 SETs paid one. The price is
+/// reclamation latency: up to this many replaced entries, with their values, wait per thread.
+const RETIRE_BATCH: usize = 256;
 
 /// Largest shard count accepted: the shard index uses hash bits 40..57, which papaya's table
 /// index (low bits) and tag byte (bits 57..64) leave free (see `db::SHARD_HASH_SHIFT`).
@@ -250,13 +260,15 @@ impl EngineBuilder {
         let owners = threads.max(1);
         let seed = self.seed.unwrap_or_else(rand::random);
         let hasher = foldhash::fast::FixedState::with_seed(seed);
-        let collector = Arc::new(seize::Collector::new());
+        let collector = Arc::new(seize::Collector::new().batch_size(RETIRE_BATCH));
         let txn_ids = Arc::new(AtomicU64::new(1));
+        let lock_waiters = Arc::new(lock_wait::LockWaiters::default());
         let memory = Arc::new(evict::MemoryState::new(shard_count));
         let dbs: Box<[Db]> = (0..self.databases)
             .map(|_| {
                 let (collector, txn_ids) = (collector.clone(), txn_ids.clone());
-                Db::new(shard_count, hasher.clone(), collector, txn_ids, memory.clone())
+                let locks = db::TxnLocks { ids: txn_ids, waiters: lock_waiters.clone() };
+                Db::new(shard_count, hasher.clone(), collector, locks, memory.clone())
             })
             .collect();
         let db_map = (0..self.databases).map(AtomicUsize::new).collect();

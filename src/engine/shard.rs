@@ -107,6 +107,12 @@ impl Shard {
         self.memory.next_version()
     }
 
+    /// The first of `count` fresh versions, unique within this shard (see `next_version`).
+    #[inline]
+    pub(crate) fn next_versions(&self, count: u64) -> u64 {
+        self.memory.next_versions(count)
+    }
+
     /// Adds `delta` bytes to this shard's `used_memory` (its group's, see `memory`).
     #[inline]
     pub(crate) fn account(&self, delta: i64) {

@@ -3,7 +3,7 @@
 //! # Scheme
 //!
 //! A transaction declares its keys up front (MSET's keys, RENAME's two, EXEC's queued
-//! commands' keys). It sorts them by (shard index, key bytes) and, in that order, swaps each
+//! commands' keys). It sorts them by (shard index, hash, key bytes) and, in that order, swaps each
 //! key's slot for a [`Stored::Locked`] marker with one compare-and-swap, taking the previous
 //! entry's value into a private staging area (a collection is moved out of its cell, which is
 //! then marked dead as the slot protocol requires). With every key locked it runs its
@@ -34,7 +34,7 @@ use crate::engine::db::Db;
 use crate::engine::entry::{Cell, Collection, Entry, Kind, NO_DEADLINE, Stored};
 use crate::engine::error::{Error, Result};
 use crate::engine::shard::{Shard, entry_bytes};
-use crate::sync::{Arc, Ordering, spin_wait};
+use crate::sync::{Arc, Ordering};
 
 /// A running multi-key transaction; see the module docs. Created by [`Db::transaction`].
 pub struct Txn<'db> {
@@ -54,6 +54,8 @@ impl std::fmt::Debug for Txn<'_> {
 #[derive(Debug)]
 struct TxnSlot {
     shard: usize,
+    /// The key's hash: with `shard` and `key`, the slot's place in the lock order.
+    hash: u64,
     key: SmallBytes,
     staged: Option<Staged>,
     /// The versions republished when the transaction did not change the key (the entry's, and
@@ -117,14 +119,12 @@ impl<'db> Txn<'db> {
         let id = db.txn_ids.fetch_add(1, Ordering::Relaxed);
         let now = now_ms();
         let guard = db.guard();
-        let mut order: Vec<(usize, SmallBytes)> =
-            keys.iter().map(|key| (db.shard_index(key), SmallBytes::new(key))).collect();
-        order.sort_unstable();
-        order.dedup();
+        let order = lock_order(db, keys.len(), |index| keys[index]);
         let mut slots = Vec::with_capacity(order.len());
-        for (shard_index, key) in order {
+        for LockOrder { shard: shard_index, hash, index } in order {
+            let key = SmallBytes::new(keys[index]);
             let shard = &db.shards[shard_index];
-            let previous = lock_slot(shard, &key, id, &guard);
+            let previous = lock_slot(db, shard, &key, id, &guard);
             let (staged, prev_version, prev_cell_version) = match previous {
                 None => (None, 0, 0),
                 Some(entry) => {
@@ -134,6 +134,7 @@ impl<'db> Txn<'db> {
             };
             slots.push(TxnSlot {
                 shard: shard_index,
+                hash,
                 key,
                 staged,
                 prev_version,
@@ -145,10 +146,12 @@ impl<'db> Txn<'db> {
     }
 
     fn slot_index(&self, key: &[u8]) -> Result<usize> {
-        let shard = self.db.shard_index(key);
+        let (hash, shard) = self.db.hash_and_shard(key);
         self.slots
             .borrow()
-            .binary_search_by(|slot| (slot.shard, slot.key.as_slice()).cmp(&(shard, key)))
+            .binary_search_by(|slot| {
+                (slot.shard, slot.hash, slot.key.as_slice()).cmp(&(shard, hash, key))
+            })
             .map_err(|_| UNDECLARED)
     }
 
@@ -250,23 +253,9 @@ impl<'db> Txn<'db> {
                 shard.account(entry_bytes(&slot.key, entry));
                 shard.track_deadline_change(&slot.key, NO_DEADLINE, entry.deadline_ms);
             }
-            let mut new = Some(new);
-            let outcome = shard.map.compute(
-                slot.key,
-                |current| match current {
-                    Some((_, entry)) if matches!(entry.value, Stored::Locked(id) if id == self.id) => {
-                        match new.take() {
-                            Some(Some(entry)) => Operation::Insert(entry),
-                            Some(None) => Operation::Remove,
-                            None => Operation::Abort(()),
-                        }
-                    }
-                    _ => Operation::Abort(()),
-                },
-                &self.guard,
-            );
-            debug_assert!(!matches!(outcome, Compute::Aborted(())), "a locked slot changed");
+            unlock_slot(shard, slot.key, self.id, new, &self.guard);
         }
+        self.db.lock_waiters.notify();
     }
 }
 
@@ -276,9 +265,48 @@ impl Drop for Txn<'_> {
     }
 }
 
+/// One key's place in the global lock order: by shard, then hash, then key bytes (compared
+/// only when two hashes are equal). Every transaction locks in this order, which is what
+/// makes the scheme deadlock-free; comparing hashes first keeps the sort off the key bytes.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct LockOrder {
+    pub(crate) shard: usize,
+    pub(crate) hash: u64,
+    /// The key's position in the caller's list.
+    pub(crate) index: usize,
+}
+
+/// The `count` keys `key_at(0..count)` in lock order, each once. Of keys given more than once
+/// the last occurrence is kept, so a blind write (MSET) stores its last value for the key.
+pub(crate) fn lock_order<'k>(
+    db: &Db,
+    count: usize,
+    key_at: impl Fn(usize) -> &'k [u8],
+) -> Vec<LockOrder> {
+    let mut order: Vec<LockOrder> = (0..count)
+        .map(|index| {
+            let (hash, shard) = db.hash_and_shard(key_at(index));
+            LockOrder { shard, hash, index }
+        })
+        .collect();
+    let same_place = |a: &LockOrder, b: &LockOrder| (a.shard, a.hash) == (b.shard, b.hash);
+    // Later occurrences of a key first, so `dedup_by` (which keeps the first) keeps the last.
+    order.sort_unstable_by(|a, b| {
+        (a.shard, a.hash)
+            .cmp(&(b.shard, b.hash))
+            .then_with(|| key_at(a.index).cmp(key_at(b.index)))
+            .then(b.index.cmp(&a.index))
+    });
+    order.dedup_by(|later, earlier| {
+        same_place(later, earlier) && key_at(later.index) == key_at(earlier.index)
+    });
+    order
+}
+
 /// Swaps the slot for a lock marker, waiting while another transaction holds it. Returns the
 /// entry that was there.
-fn lock_slot<'g>(
+pub(crate) fn lock_slot<'g>(
+    db: &Db,
     shard: &'g Shard,
     key: &SmallBytes,
     id: u64,
@@ -300,12 +328,40 @@ fn lock_slot<'g>(
             Compute::Inserted(..) => return None,
             Compute::Updated { old: (_, entry), .. } => return Some(entry),
             Compute::Aborted(()) => {
-                spin_wait(attempt);
+                db.wait_for_unlock(shard, key, attempt, guard);
                 attempt += 1;
             }
             Compute::Removed(..) => unreachable!("lock_slot never removes"),
         }
     }
+}
+
+/// Publishes `new` (`None`: removes the key) in the slot that transaction `id` locked.
+pub(crate) fn unlock_slot(
+    shard: &Shard,
+    key: SmallBytes,
+    id: u64,
+    new: Option<Entry>,
+    guard: &LocalGuard<'_>,
+) {
+    let mut new = Some(new);
+    let outcome = shard.map.compute(
+        key,
+        |current| match current {
+            // papaya calls this again only when the slot changed, which a locked slot never
+            // does, so taking `new` once is enough.
+            Some((_, entry)) if matches!(entry.value, Stored::Locked(held) if held == id) => {
+                match new.take() {
+                    Some(Some(entry)) => Operation::Insert(entry),
+                    Some(None) => Operation::Remove,
+                    None => Operation::Abort(()),
+                }
+            }
+            _ => Operation::Abort(()),
+        },
+        guard,
+    );
+    debug_assert!(!matches!(outcome, Compute::Aborted(())), "a locked slot changed");
 }
 
 /// Takes a just-locked slot's previous entry into staging, accounting it out of the shard.

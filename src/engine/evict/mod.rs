@@ -122,6 +122,15 @@ impl MemoryGroup {
         self.write_seq.fetch_add(1, Ordering::Relaxed) + 1
     }
 
+    /// The first of `count` fresh versions (`count` >= 1): one read-modify-write for a
+    /// transaction's run of keys in this group instead of one per key.
+    #[inline]
+    pub(crate) fn next_versions(&self, count: u64) -> u64 {
+        debug_assert!(count >= 1);
+        // Relaxed: as in `next_version`.
+        self.write_seq.fetch_add(count, Ordering::Relaxed) + 1
+    }
+
     /// Counts one key removed at its deadline.
     pub(crate) fn count_expired(&self) {
         // Relaxed: a statistic.

@@ -290,13 +290,11 @@ pub trait StringOps: Access {
 
     /// MSET: set every pair, atomically.
     fn mset(&self, pairs: &[(&[u8], &[u8])]) -> Result<()> {
-        let keys: Vec<&[u8]> = pairs.iter().map(|(key, _)| *key).collect();
-        self.atomically(&keys, |txn| {
-            for (key, value) in pairs {
-                txn.set(key, value)?;
-            }
-            Ok(())
-        })
+        match pairs {
+            // One key needs no transaction: a single SET is atomic.
+            [(key, value)] => self.set(key, value),
+            _ => self.set_strings(pairs),
+        }
     }
 
     /// MSETNX: set every pair only if none of the keys exists; true when set.
