@@ -261,6 +261,43 @@ fn memchr_last_record(bytes: &[u8]) -> usize {
         + 1
 }
 
+/// Sends `args` and reads the reply, or `None` when the server died under the call (a crash
+/// test's clients stop there).
+fn call_or_crash(conn: &mut Conn, args: &[&[u8]]) -> Option<Vec<u8>> {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        conn.send(args);
+        conn.read_raw_reply()
+    }))
+    .ok()
+}
+
+/// `count` clients of `port`: client `c` runs `step(conn, c, i, acked)` for i = 0, 1, ...
+/// until `stop` is set or a step returns `false` (the server died under it); each thread
+/// returns what its steps pushed onto `acked`.
+fn clients_until_stopped<T: Send + 'static>(
+    port: u16,
+    count: usize,
+    stop: &Arc<AtomicBool>,
+    step: impl Fn(&mut Conn, usize, usize, &mut Vec<T>) -> bool + Send + Sync + 'static,
+) -> Vec<std::thread::JoinHandle<Vec<T>>> {
+    let step = Arc::new(step);
+    (0..count)
+        .map(|client| {
+            let (stop, step) = (stop.clone(), step.clone());
+            std::thread::spawn(move || {
+                let mut conn = Conn::to_port(port);
+                let mut acked = Vec::new();
+                for i in 0.. {
+                    if stop.load(Ordering::Relaxed) || !step(&mut conn, client, i, &mut acked) {
+                        break;
+                    }
+                }
+                acked
+            })
+        })
+        .collect()
+}
+
 /// `appendfsync always`: clients write distinct keys, the server is killed at a random
 /// moment, and every write that was acknowledged must be there after the restart.
 fn crash_rounds(rounds: usize) {
@@ -270,44 +307,25 @@ fn crash_rounds(rounds: usize) {
     let mut acked_total = 0;
     for round in 0..rounds {
         let stop = Arc::new(AtomicBool::new(false));
-        let port = server.port;
-        let clients: Vec<_> = (0..4)
-            .map(|client| {
-                let stop = stop.clone();
-                std::thread::spawn(move || {
-                    let mut conn = Conn::to_port(port);
-                    let mut acked = Vec::new();
-                    for i in 0.. {
-                        if stop.load(Ordering::Relaxed) {
-                            break;
-                        }
-                        let key = format!("r{round}:c{client}:{i}");
-                        let args: [&[u8]; 3] = [b"SET", key.as_bytes(), b"1"];
-                        conn.send(&args);
-                        match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                            conn.read_raw_reply()
-                        })) {
-                            Ok(reply) if reply == b"+OK\r\n" => acked.push(key),
-                            _ => break,
-                        }
-                        // Also a counter: INCR's reply is the count the restart must reach.
-                        conn.send(&[b"INCR", format!("count:c{client}").as_bytes()]);
-                        match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                            conn.read_raw_reply()
-                        })) {
-                            Ok(reply) if reply.starts_with(b":") => {
-                                acked.push(format!(
-                                    "count:c{client}={}",
-                                    &String::from_utf8_lossy(&reply)[1..].trim_end()
-                                ));
-                            }
-                            _ => break,
-                        }
+        let clients =
+            clients_until_stopped(server.port, 4, &stop, move |conn, client, i, acked| {
+                let key = format!("r{round}:c{client}:{i}");
+                match call_or_crash(conn, &[b"SET", key.as_bytes(), b"1"]) {
+                    Some(reply) if reply == b"+OK\r\n" => acked.push(key),
+                    _ => return false,
+                }
+                // Also a counter: INCR's reply is the count the restart must reach.
+                match call_or_crash(conn, &[b"INCR", format!("count:c{client}").as_bytes()]) {
+                    Some(reply) if reply.starts_with(b":") => {
+                        acked.push(format!(
+                            "count:c{client}={}",
+                            &String::from_utf8_lossy(&reply)[1..].trim_end()
+                        ));
+                        true
                     }
-                    acked
-                })
-            })
-            .collect();
+                    _ => false,
+                }
+            });
         std::thread::sleep(Duration::from_millis(50 + (round as u64 * 37) % 200));
         server.crash();
         stop.store(true, Ordering::Relaxed);
@@ -365,32 +383,17 @@ fn everysec_loses_nothing_older_than_its_window() {
     let args = ["--appendonly", "yes", "--appendfsync", "everysec"];
     let server = start_corekv_in(&dir.0, &args);
     let stop = Arc::new(AtomicBool::new(false));
-    let port = server.port;
-    let clients: Vec<_> = (0..4)
-        .map(|client| {
-            let stop = stop.clone();
-            std::thread::spawn(move || {
-                let mut conn = Conn::to_port(port);
-                let mut acked = Vec::new();
-                for i in 0.. {
-                    if stop.load(Ordering::Relaxed) {
-                        break;
-                    }
-                    let key = format!("c{client}:{i}");
-                    // The crash may hit the write or the read: either ends this client.
-                    let reply = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                        conn.send(&[b"SET", key.as_bytes(), b"1"]);
-                        conn.read_raw_reply()
-                    }));
-                    match reply {
-                        Ok(reply) if reply == b"+OK\r\n" => acked.push((key, Instant::now())),
-                        _ => break,
-                    }
-                }
-                acked
-            })
-        })
-        .collect();
+    let clients = clients_until_stopped(server.port, 4, &stop, |conn, client, i, acked| {
+        let key = format!("c{client}:{i}");
+        // The crash may hit the write or the read: either ends this client.
+        match call_or_crash(conn, &[b"SET", key.as_bytes(), b"1"]) {
+            Some(reply) if reply == b"+OK\r\n" => {
+                acked.push((key, Instant::now()));
+                true
+            }
+            _ => false,
+        }
+    });
     std::thread::sleep(EVERYSEC_LOSS_WINDOW + Duration::from_millis(700));
     let crashed_at = Instant::now();
     server.crash();
@@ -528,34 +531,14 @@ fn a_rewrite_under_writers_loses_and_doubles_nothing() {
     let args = ["--appendonly", "yes", "--appendfsync", "always"];
     let server = start_corekv_in(&dir.0, &args);
     let stop = Arc::new(AtomicBool::new(false));
-    let port = server.port;
-    let writers: Vec<_> = (0..3)
-        .map(|w| {
-            let stop = stop.clone();
-            std::thread::spawn(move || {
-                let mut conn = Conn::to_port(port);
-                let mut acked = 0i64;
-                while !stop.load(Ordering::Relaxed) {
-                    conn.send(&[b"INCR", format!("counter{w}").as_bytes()]);
-                    let Ok(reply) = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                        conn.read_raw_reply()
-                    })) else {
-                        break;
-                    };
-                    acked = String::from_utf8_lossy(&reply)[1..].trim_end().parse().unwrap();
-                    conn.send(&[b"RPUSH", format!("list{w}").as_bytes(), b"x"]);
-                    if std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                        conn.read_raw_reply()
-                    }))
-                    .is_err()
-                    {
-                        break;
-                    }
-                }
-                acked
-            })
-        })
-        .collect();
+    // Each writer's acknowledged INCR replies (its counter's values, in order).
+    let writers = clients_until_stopped(server.port, 3, &stop, |conn, w, _, acked| {
+        let Some(reply) = call_or_crash(conn, &[b"INCR", format!("counter{w}").as_bytes()]) else {
+            return false;
+        };
+        acked.push(String::from_utf8_lossy(&reply)[1..].trim_end().parse::<i64>().unwrap());
+        call_or_crash(conn, &[b"RPUSH", format!("list{w}").as_bytes(), b"x"]).is_some()
+    });
     let mut conn = Conn::new(&server);
     for _ in 0..3 {
         std::thread::sleep(Duration::from_millis(100));
@@ -575,7 +558,8 @@ fn a_rewrite_under_writers_loses_and_doubles_nothing() {
     std::thread::sleep(Duration::from_millis(100));
     server.crash();
     stop.store(true, Ordering::Relaxed);
-    let acked: Vec<i64> = writers.into_iter().map(|w| w.join().unwrap()).collect();
+    let acked: Vec<i64> =
+        writers.into_iter().map(|w| w.join().unwrap().last().copied().unwrap_or(0)).collect();
 
     let manifest =
         std::fs::read_to_string(dir.0.join("appendonlydir/appendonly.aof.manifest")).unwrap();
