@@ -63,6 +63,11 @@ pub struct Conn {
     /// input already read, and the drain may not raise one either (the socket can take every
     /// byte, or the replies were held for an fsync), so whoever flushes must resume.
     pub paused: bool,
+    /// The poller reported the peer's hang-up (or a socket error). The FIN can come in the
+    /// same edge-triggered event as the last bytes, and then no later event announces it: a
+    /// short read no longer proves the socket drained, so the worker reads on until it sees
+    /// the end.
+    pub hung_up: bool,
 }
 
 /// What a read did.
@@ -106,6 +111,7 @@ impl Conn {
             soft_limit_since: None,
             eof: false,
             paused: false,
+            hung_up: false,
         }
     }
 

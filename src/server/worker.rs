@@ -376,6 +376,11 @@ impl Worker {
                         self.accept(LISTENER_BASE - token);
                     }
                     Token(token) => {
+                        if (event.is_read_closed() || event.is_error())
+                            && let Some(Some(conn)) = self.conns.get_mut(token)
+                        {
+                            conn.hung_up = true;
+                        }
                         if event.is_readable() || event.is_read_closed() || event.is_error() {
                             self.on_readable(token);
                         }
@@ -616,7 +621,13 @@ impl Worker {
             if conn.client.shutdown_requested {
                 self.shared.shutdown();
             }
-            if let ReadOutcome::Data { full: true, .. } = outcome {
+            // More may wait when the read filled the space offered, or when the peer hung up
+            // (its FIN may have come with these bytes: read until the end shows).
+            let more = match outcome {
+                ReadOutcome::Data { full, .. } => full || conn.hung_up,
+                ReadOutcome::WouldBlock | ReadOutcome::Closed => false,
+            };
+            if more {
                 if processed >= FAIR_SHARE {
                     self.ready.push(token);
                     break;
